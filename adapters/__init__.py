@@ -1,0 +1,1 @@
+"""polyfn's provider adapters, installed as ``polyfn.adapters``."""

@@ -1,0 +1,107 @@
+"""Lambda entry points: native event in, the user's handler, native answer out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from polyfn.app import App, Function
+from polyfn.dispatch import run_batch, run_event, run_http
+from polyfn.errors import DefinitionError, HandlerError
+from polyfn.outputs import Outputs
+from polyfn.routing import match_route
+from polyfn.triggers import TopicTrigger
+
+from .context import make_context
+from .recognise import identify, module
+
+LambdaHandler = Callable[[Any, Any], Any]
+
+
+def handler(app: App, name: str | None = None, *, outputs: Outputs | None = None) -> LambdaHandler:
+    """The Lambda handler for function ``name`` of ``app``.
+
+    Without ``name`` each event goes to the function whose trigger it matches, so one
+    Lambda can serve several triggers of the app.
+    """
+    fixed = app.function(name) if name is not None else None
+    if outputs is None:
+        from .outputs import AwsDriver
+
+        outputs = Outputs(AwsDriver())
+    port = outputs
+
+    def lambda_handler(event: Any, context: Any) -> Any:
+        return invoke(app, fixed, event, context, port)
+
+    lambda_handler.__name__ = f"polyfn_{name or app.name}"
+    return lambda_handler
+
+
+def invoke(app: App, fixed: Function | None, event: Any, context: Any, outputs: Outputs) -> Any:
+    key = identify(event)
+    src = module(key)
+    kind = src.KIND
+    if kind == "http":
+        request = src.from_native(event)
+        if fixed is not None:
+            fn = fixed
+            trigger = fn.trigger_of("http")
+        else:
+            fn, trigger = app.route(request)
+        if request.route is None and trigger is not None:
+            params = match_route(trigger.route, request.path)  # type: ignore[attr-defined]
+            request.route = trigger.route  # type: ignore[attr-defined]
+            request.path_params = params or {}
+        response = run_http(fn, request, make_context(fn.name, context, outputs))
+        return src.response(response, event)
+
+    parsed = src.from_native(event)
+    events = parsed if isinstance(parsed, list) else [parsed]
+    fn = fixed if fixed is not None else app.route(events[0])[0]
+    ctx = make_context(fn.name, context, outputs)
+    if hasattr(src, "batch_response"):
+        outcome = run_batch(fn, events, ctx, src.order(event))
+        return src.batch_response(outcome, events)
+    if kind == "topic":
+        topic_trigger = fn.trigger_of("topic")
+        if isinstance(topic_trigger, TopicTrigger) and topic_trigger.filter:
+            events = [e for e in events if topic_trigger.accepts(e.attributes)]
+        # SNS has no partial failure: a failed message fails the invocation, and the
+        # asynchronous retry (then the function's DLQ / on-failure destination) takes it.
+        outcome = run_batch(fn, events, ctx)
+        if outcome.failures:
+            first = outcome.failures[0]
+            raise HandlerError(
+                fn.name, "aws", src.EVENT_SOURCE, first.error or RuntimeError(first.id)
+            )
+        return None
+    results = [run_event(fn, e, ctx) for e in events]
+    return results[0] if len(results) == 1 else None
+
+
+_from_env: LambdaHandler | None = None
+
+
+def lambda_handler(event: Any, context: Any) -> Any:
+    """A Lambda handler configured by environment, so deployment needs no code of its own:
+    ``POLYFN_APP=package.module:app`` and, optionally, ``POLYFN_FUNCTION=name``.
+
+    Set the Lambda handler to ``polyfn.adapters.aws.lambda_handler``.
+    """
+    global _from_env
+    if _from_env is None:
+        _from_env = _build_from_env()
+    return _from_env(event, context)
+
+
+def _build_from_env() -> LambdaHandler:
+    from polyfn.loader import load_app
+
+    target = os.environ.get("POLYFN_APP")
+    if not target:
+        raise DefinitionError(
+            "aws lambda_handler: set POLYFN_APP to the app as 'package.module:attribute'"
+        )
+    return handler(load_app(target), os.environ.get("POLYFN_FUNCTION") or None)

@@ -1,0 +1,273 @@
+"""The App: a registry of functions and the triggers that run them."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from polyfn.errors import DefinitionError, NoRouteError
+from polyfn.events._base import NeutralEvent
+from polyfn.routing import match_route
+from polyfn.triggers import (
+    ChangeTrigger,
+    EventTrigger,
+    HttpTrigger,
+    QueueTrigger,
+    ScheduleTrigger,
+    StorageTrigger,
+    StreamTrigger,
+    TopicTrigger,
+    Trigger,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(slots=True)
+class Function:
+    """One user function: its handler and the triggers bound to it."""
+
+    name: str
+    handler: Callable[..., Any]
+    triggers: list[Trigger] = field(default_factory=list)
+    batch: bool = False
+    """True when the handler takes the whole batch (a list) instead of one record."""
+    takes_context: bool = True
+    is_async: bool = False
+
+    @property
+    def trigger(self) -> Trigger:
+        """The first (usually the only) trigger."""
+        return self.triggers[0]
+
+    def trigger_of(self, kind: str) -> Trigger | None:
+        return next((t for t in self.triggers if kind == t.KIND), None)
+
+
+def _takes_context(handler: Callable[..., Any]) -> bool:
+    params = [
+        p
+        for p in inspect.signature(handler).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    if not params:
+        raise DefinitionError(f"handler {handler.__qualname__}: must take the event")
+    return len(params) >= 2 or params[0].kind == params[0].VAR_POSITIONAL
+
+
+class App:
+    """A polyfn application: declare functions with the trigger decorators.
+
+    >>> app = App("shop")
+    >>> @app.http("GET", "/orders/{id}")
+    ... def get_order(req, ctx): ...
+    """
+
+    def __init__(self, name: str) -> None:
+        if not name:
+            raise DefinitionError("App: name must not be empty")
+        self.name = name
+        self.functions: dict[str, Function] = {}
+        self._by_handler: dict[int, Function] = {}
+
+    # -- registration ------------------------------------------------------------------
+    def _register(self, trigger: Trigger, name: str | None, batch: bool) -> Callable[[F], F]:
+        if batch and not trigger.BATCHED:
+            raise DefinitionError(f"{trigger.KIND} trigger: batch: only batch triggers take it")
+
+        def decorate(handler: F) -> F:
+            fn = self._by_handler.get(id(handler))
+            if fn is None:
+                fname = name or handler.__name__
+                if fname in self.functions:
+                    raise DefinitionError(
+                        f"app {self.name!r}: function {fname!r} is declared twice"
+                    )
+                fn = Function(
+                    fname,
+                    handler,
+                    batch=batch,
+                    takes_context=_takes_context(handler),
+                    is_async=inspect.iscoroutinefunction(handler),
+                )
+                self.functions[fname] = fn
+                self._by_handler[id(handler)] = fn
+            elif fn.batch != batch:
+                raise DefinitionError(
+                    f"function {fn.name!r}: batch= must be the same on every trigger"
+                )
+            fn.triggers.append(trigger)
+            return handler
+
+        return decorate
+
+    def http(
+        self,
+        method: str | Iterable[str] = "GET",
+        route: str = "/",
+        *,
+        auth: str = "anonymous",
+        name: str | None = None,
+    ) -> Callable[[F], F]:
+        """An HTTP endpoint. ``route`` may hold ``{param}`` and a greedy ``{param+}``."""
+        methods = (method,) if isinstance(method, str) else tuple(method)
+        trigger = HttpTrigger(tuple(m.upper() for m in methods), route, auth)
+        return self._register(trigger, name, False)
+
+    def get(self, route: str, **kw: Any) -> Callable[[F], F]:
+        return self.http("GET", route, **kw)
+
+    def post(self, route: str, **kw: Any) -> Callable[[F], F]:
+        return self.http("POST", route, **kw)
+
+    def put(self, route: str, **kw: Any) -> Callable[[F], F]:
+        return self.http("PUT", route, **kw)
+
+    def delete(self, route: str, **kw: Any) -> Callable[[F], F]:
+        return self.http("DELETE", route, **kw)
+
+    def queue(
+        self,
+        queue: str,
+        *,
+        batch_size: int = 10,
+        batch: bool = False,
+        fifo: bool = False,
+        max_deliveries: int | None = None,
+        visibility_timeout: int | None = None,
+        name: str | None = None,
+    ) -> Callable[[F], F]:
+        """Messages from a queue; the handler gets one QueueMessage (or, with
+        ``batch=True``, the list) and a failed message is retried alone."""
+        trigger = QueueTrigger(queue, batch_size, fifo, max_deliveries, visibility_timeout)
+        return self._register(trigger, name, batch)
+
+    def stream(
+        self,
+        stream: str,
+        *,
+        batch_size: int = 100,
+        batch: bool = False,
+        start: str = "latest",
+        name: str | None = None,
+    ) -> Callable[[F], F]:
+        """Records of an ordered stream (Kinesis, Event Hubs) as QueueMessages."""
+        return self._register(StreamTrigger(stream, batch_size, start), name, batch)
+
+    def topic(
+        self,
+        topic: str,
+        *,
+        filter: dict[str, Any] | None = None,
+        batch: bool = False,
+        name: str | None = None,
+    ) -> Callable[[F], F]:
+        """Messages published to a topic; ``filter`` matches message attributes."""
+        return self._register(TopicTrigger(topic, filter), name, batch)
+
+    def storage(
+        self,
+        bucket: str,
+        *,
+        events: Iterable[str] = ("created",),
+        prefix: str | None = None,
+        suffix: str | None = None,
+        name: str | None = None,
+    ) -> Callable[[F], F]:
+        """Object events in a bucket: created, deleted, archived, restored, metadata_updated."""
+        trigger = StorageTrigger(bucket, tuple(events), prefix, suffix)
+        return self._register(trigger, name, False)
+
+    def schedule(
+        self, expression: str, *, timezone: str = "UTC", name: str | None = None
+    ) -> Callable[[F], F]:
+        """``rate(5 minutes)``, ``cron(0 12 * * ? *)``, ``0 12 * * *`` or ``@daily``."""
+        return self._register(ScheduleTrigger(expression, timezone), name, False)
+
+    def change(
+        self,
+        source: str,
+        *,
+        batch_size: int = 100,
+        batch: bool = False,
+        start: str = "latest",
+        name: str | None = None,
+    ) -> Callable[[F], F]:
+        """Changes to a table or collection (DynamoDB Streams, Cosmos DB, Firestore)."""
+        return self._register(ChangeTrigger(source, batch_size, start), name, batch)
+
+    def event(
+        self,
+        *,
+        source: str | None = None,
+        type: str | None = None,
+        bus: str = "default",
+        name: str | None = None,
+    ) -> Callable[[F], F]:
+        """Events from an event bus (EventBridge, Event Grid, Eventarc) as CloudEvents."""
+        return self._register(EventTrigger(source, type, bus), name, False)
+
+    # -- lookup ------------------------------------------------------------------------
+    def function(self, name: str) -> Function:
+        try:
+            return self.functions[name]
+        except KeyError:
+            known = ", ".join(sorted(self.functions)) or "none"
+            raise DefinitionError(
+                f"app {self.name!r} has no function {name!r} (it has: {known})"
+            ) from None
+
+    def route(self, event: NeutralEvent) -> tuple[Function, Trigger]:
+        """The function (and trigger) bound to a neutral event."""
+        for fn in self.functions.values():
+            for trigger in fn.triggers:
+                if _binds(trigger, event, fn.name):
+                    return fn, trigger
+        raise NoRouteError(event.provider, event.event_source, _describe(event))
+
+    def __repr__(self) -> str:
+        return f"App({self.name!r}, functions={list(self.functions)})"
+
+
+def _binds(trigger: Trigger, event: Any, function_name: str) -> bool:
+    kind = event.KIND
+    if isinstance(trigger, HttpTrigger):
+        if kind != "http" or not ("ANY" in trigger.methods or event.method in trigger.methods):
+            return False
+        if event.route is not None:
+            return event.route == trigger.route
+        return match_route(trigger.route, event.path) is not None
+    if isinstance(trigger, QueueTrigger | StreamTrigger):
+        return kind == "queue" and event.queue == trigger.name
+    if isinstance(trigger, TopicTrigger):
+        return kind == "topic" and event.topic == trigger.name
+    if isinstance(trigger, StorageTrigger):
+        return kind == "storage" and trigger.accepts(event.bucket, event.key, event.kind)
+    if isinstance(trigger, ChangeTrigger):
+        return kind == "change" and event.source == trigger.source
+    if isinstance(trigger, EventTrigger):
+        return kind == "cloudevent" and trigger.accepts(event.source, event.type)
+    if isinstance(trigger, ScheduleTrigger):
+        # Deployed schedules are rules named after the function (``app-function``).
+        return kind == "schedule" and (
+            event.schedule == trigger.expression
+            or event.schedule == function_name
+            or event.schedule.endswith("-" + function_name)
+        )
+    return False
+
+
+def _describe(event: Any) -> str:
+    kind = event.KIND
+    detail = {
+        "http": lambda: f"{event.method} {event.path}",
+        "queue": lambda: f"queue {event.queue!r}",
+        "topic": lambda: f"topic {event.topic!r}",
+        "storage": lambda: f"{event.kind} {event.bucket}/{event.key}",
+        "change": lambda: f"change source {event.source!r}",
+        "cloudevent": lambda: f"event source={event.source!r} type={event.type!r}",
+        "schedule": lambda: f"schedule {event.schedule!r}",
+    }.get(kind)
+    return detail() if detail else kind

@@ -1,0 +1,143 @@
+"""Running a handler on neutral events, with per-record verdicts for batches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from polyfn.app import Function
+from polyfn.context import Context
+from polyfn.errors import HandlerError
+from polyfn.events.http import HttpRequest, HttpResponse, as_response
+from polyfn.results import BatchOutcome, BatchResult, HttpError, RecordFailure, Retry
+
+log = logging.getLogger("polyfn")
+
+# How a batch keeps order when a record fails:
+UNORDERED = "unordered"  # each record stands alone (SQS standard, SNS, Pub/Sub)
+BY_GROUP = "group"  # later records of the same group_id are skipped (SQS FIFO)
+IN_ORDER = "ordered"  # every later record is skipped (Kinesis, DynamoDB Streams)
+
+
+def call(fn: Function, event: Any, ctx: Context) -> Any:
+    """Call the handler as it was declared (with or without ctx, sync or async)."""
+    result = fn.handler(event, ctx) if fn.takes_context else fn.handler(event)
+    if fn.is_async:
+        result = asyncio.run(result)
+    return result
+
+
+def run_event(fn: Function, event: Any, ctx: Context) -> Any:
+    """One event, one call; a failure is re-raised naming function, provider and source."""
+    try:
+        return call(fn, event, ctx)
+    except Exception as e:
+        raise HandlerError(fn.name, event.provider, event.event_source, e) from e
+
+
+def run_http(fn: Function, request: HttpRequest, ctx: Context) -> HttpResponse:
+    """An HTTP call never escapes as an exception: HttpError gives its status, anything
+    else is logged with its traceback and answered 500."""
+    try:
+        return as_response(call(fn, request, ctx))
+    except HttpError as e:
+        resp = HttpResponse.from_json({"error": e.message or str(e.status)}, e.status)
+        for k, v in e.headers.items():
+            resp.headers[k] = v
+        return resp
+    except Exception:
+        log.exception(
+            "function %r failed on %s %s %s %s",
+            fn.name,
+            request.provider,
+            request.event_source,
+            request.method,
+            request.path,
+        )
+        return HttpResponse.from_json({"error": "internal server error"}, 500)
+
+
+def _record_id(record: Any) -> str:
+    return record.id
+
+
+def run_batch(
+    fn: Function, records: Sequence[Any], ctx: Context, order: str = UNORDERED
+) -> BatchOutcome:
+    """Run a batch; records whose handler raised (or raised Retry) are reported failed.
+
+    With ``order`` BY_GROUP or IN_ORDER, the records after a failure in the same group
+    (or all of them) are not run and are reported failed too, so that redelivery keeps
+    their order.
+    """
+    outcome = BatchOutcome(len(records))
+    if fn.batch:
+        _run_whole_batch(fn, records, ctx, outcome)
+        return outcome
+    blocked: set[str | None] = set()
+    stop_all = False
+    for index, record in enumerate(records):
+        group = getattr(record, "group_id", None) if order == BY_GROUP else None
+        if stop_all or (order == BY_GROUP and group is not None and group in blocked):
+            outcome.failures.append(RecordFailure(index, _safe_id(record, index), None))
+            continue
+        try:
+            call(fn, record, ctx)
+        except Exception as e:
+            _log_record_failure(fn, record, index, e)
+            outcome.failures.append(RecordFailure(index, _safe_id(record, index), e))
+            if order == IN_ORDER:
+                stop_all = True
+            elif order == BY_GROUP and group is not None:
+                blocked.add(group)
+    return outcome
+
+
+def _run_whole_batch(
+    fn: Function, records: Sequence[Any], ctx: Context, outcome: BatchOutcome
+) -> None:
+    try:
+        failed = BatchResult.of(call(fn, list(records), ctx)).failed
+    except Exception as e:
+        _log_record_failure(fn, None, -1, e)
+        outcome.failures.extend(RecordFailure(i, _safe_id(r, i), e) for i, r in enumerate(records))
+        return
+    index_of = {_safe_id(r, i): i for i, r in enumerate(records)}
+    for rid in failed:
+        if rid not in index_of:
+            raise HandlerError(
+                fn.name,
+                records[0].provider if records else "?",
+                records[0].event_source if records else "?",
+                ValueError(f"batch handler reported unknown record id {rid!r}"),
+            )
+        outcome.failures.append(RecordFailure(index_of[rid], rid, None))
+
+
+def _safe_id(record: Any, index: int) -> str:
+    # A malformed record may not even have an id; it is still reported, never dropped.
+    try:
+        return _record_id(record)
+    except Exception:
+        return f"#{index}"
+
+
+def _log_record_failure(fn: Function, record: Any, index: int, error: Exception) -> None:
+    if isinstance(error, Retry):
+        log.info("function %r asked to retry record %s: %s", fn.name, index, error)
+        return
+    where = "batch" if record is None else f"record {index} ({_safe_id(record, index)})"
+    provider = getattr(record, "provider", "?")
+    source = getattr(record, "event_source", "?")
+    log.error(
+        "function %r failed on %s %s %s: %s: %s",
+        fn.name,
+        provider,
+        source,
+        where,
+        type(error).__name__,
+        error,
+        exc_info=error,
+    )

@@ -1,0 +1,121 @@
+"""Neutral output ports: send to a queue, publish to a topic, put a blob, emit an event.
+
+Handlers call ``ctx.outputs.send(...)`` and friends; an adapter supplies the
+:class:`OutputDriver` that speaks to its cloud (boto3 on AWS, ...). Bodies may be bytes,
+text, or any JSON-serialisable value (encoded as compact UTF-8 JSON).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from polyfn.errors import PolyfnError
+from polyfn.events._base import json_bytes
+from polyfn.events.cloudevent import CloudEvent
+
+
+def encode_body(body: Any) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "model_dump_json"):
+        return body.model_dump_json().encode("utf-8")
+    return json_bytes(body)
+
+
+class OutputDriver(Protocol):
+    """What an adapter implements to deliver outputs; every method returns the id given."""
+
+    def send(
+        self,
+        queue: str,
+        body: bytes,
+        attributes: dict[str, str],
+        group_id: str | None,
+        deduplication_id: str | None,
+        delay_seconds: int,
+    ) -> str: ...
+
+    def publish(
+        self, topic: str, body: bytes, attributes: dict[str, str], subject: str | None
+    ) -> str: ...
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: bytes,
+        content_type: str | None,
+        metadata: dict[str, str],
+    ) -> str | None: ...
+
+    def emit(self, event: CloudEvent, bus: str | None) -> str: ...
+
+
+class Outputs:
+    """The output port handed to handlers through the context."""
+
+    __slots__ = ("driver",)
+
+    def __init__(self, driver: OutputDriver) -> None:
+        self.driver = driver
+
+    def send(
+        self,
+        queue: str,
+        body: Any,
+        *,
+        attributes: dict[str, str] | None = None,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
+        delay_seconds: int = 0,
+    ) -> str:
+        """Send a message to a queue; returns the message id the service assigned."""
+        return self.driver.send(
+            queue, encode_body(body), attributes or {}, group_id, deduplication_id, delay_seconds
+        )
+
+    def publish(
+        self,
+        topic: str,
+        body: Any,
+        *,
+        attributes: dict[str, str] | None = None,
+        subject: str | None = None,
+    ) -> str:
+        """Publish a message to a topic; returns the message id."""
+        return self.driver.publish(topic, encode_body(body), attributes or {}, subject)
+
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        data: Any,
+        *,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> str | None:
+        """Store an object; returns its version id or etag when the service gives one."""
+        return self.driver.put(bucket, key, encode_body(data), content_type, metadata or {})
+
+    def emit(self, event: CloudEvent, *, bus: str | None = None) -> str:
+        """Put an event on an event bus (EventBridge, Event Grid, Eventarc)."""
+        return self.driver.emit(event, bus)
+
+
+class _Unconfigured:
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+
+    def _fail(self, *_: Any, **__: Any) -> Any:
+        raise PolyfnError(
+            f"no output driver is configured for provider {self.provider!r}: run the "
+            "function through an adapter, or pass outputs= to the Context"
+        )
+
+    send = publish = put = emit = _fail
+
+
+def unconfigured_driver(provider: str) -> OutputDriver:
+    return _Unconfigured(provider)  # type: ignore[return-value]
