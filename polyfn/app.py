@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from polyfn.errors import DefinitionError, NoRouteError
@@ -25,17 +23,30 @@ from polyfn.triggers import (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass(slots=True)
 class Function:
     """One user function: its handler and the triggers bound to it."""
 
-    name: str
-    handler: Callable[..., Any]
-    triggers: list[Trigger] = field(default_factory=list)
-    batch: bool = False
-    """True when the handler takes the whole batch (a list) instead of one record."""
-    takes_context: bool = True
-    is_async: bool = False
+    __slots__ = ("batch", "handler", "is_async", "name", "takes_context", "triggers")
+
+    def __init__(
+        self,
+        name: str,
+        handler: Callable[..., Any],
+        triggers: list[Trigger] | None = None,
+        batch: bool = False,
+        takes_context: bool = True,
+        is_async: bool = False,
+    ) -> None:
+        self.name = name
+        self.handler = handler
+        self.triggers: list[Trigger] = triggers if triggers is not None else []
+        self.batch = batch
+        """True when the handler takes the whole batch (a list) instead of one record."""
+        self.takes_context = takes_context
+        self.is_async = is_async
+
+    def __repr__(self) -> str:
+        return f"Function({self.name!r}, triggers={self.triggers!r}, batch={self.batch})"
 
     @property
     def trigger(self) -> Trigger:
@@ -46,15 +57,39 @@ class Function:
         return next((t for t in self.triggers if kind == t.KIND), None)
 
 
+_VARARGS = 0x04  # CO_VARARGS
+_COROUTINE = 0x80  # CO_COROUTINE
+
+
 def _takes_context(handler: Callable[..., Any]) -> bool:
-    params = [
-        p
-        for p in inspect.signature(handler).parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
-    ]
-    if not params:
-        raise DefinitionError(f"handler {handler.__qualname__}: must take the event")
-    return len(params) >= 2 or params[0].kind == params[0].VAR_POSITIONAL
+    """Whether the handler takes (event, ctx) or just (event)."""
+    code = getattr(handler, "__code__", None)
+    if code is not None:  # a plain function: read its code object (inspect costs ms at import)
+        positional = code.co_argcount - (1 if hasattr(handler, "__self__") else 0)
+        varargs = bool(code.co_flags & _VARARGS)
+    else:
+        import inspect
+
+        params = [
+            p
+            for p in inspect.signature(handler).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+        varargs = any(p.kind == p.VAR_POSITIONAL for p in params)
+        positional = len(params) - varargs
+    if positional == 0 and not varargs:
+        name = getattr(handler, "__qualname__", repr(handler))
+        raise DefinitionError(f"handler {name}: must take the event")
+    return positional >= 2 or varargs
+
+
+def _is_async(handler: Callable[..., Any]) -> bool:
+    code = getattr(handler, "__code__", None)
+    if code is not None:
+        return bool(code.co_flags & _COROUTINE)
+    call = getattr(handler, "__call__", None)  # noqa: B004 - callable objects
+    code = getattr(call, "__code__", None)
+    return bool(code is not None and code.co_flags & _COROUTINE)
 
 
 class App:
@@ -90,7 +125,7 @@ class App:
                     handler,
                     batch=batch,
                     takes_context=_takes_context(handler),
-                    is_async=inspect.iscoroutinefunction(handler),
+                    is_async=_is_async(handler),
                 )
                 self.functions[fname] = fn
                 self._by_handler[id(handler)] = fn

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -25,6 +24,8 @@ def call(fn: Function, event: Any, ctx: Context) -> Any:
     """Call the handler as it was declared (with or without ctx, sync or async)."""
     result = fn.handler(event, ctx) if fn.takes_context else fn.handler(event)
     if fn.is_async:
+        import asyncio  # only apps with async handlers pay for importing asyncio
+
         result = asyncio.run(result)
     return result
 
