@@ -77,8 +77,20 @@ def invoke(app: App, fixed: Function | None, event: Any, context: Any, outputs: 
                 fn.name, "aws", src.EVENT_SOURCE, first.error or RuntimeError(first.id)
             )
         return None
-    results = [run_event(fn, e, ctx) for e in events]
-    return results[0] if len(results) == 1 else None
+    if len(events) == 1:
+        return run_event(fn, events[0], ctx)
+    # Several single-event records (an S3 notification may carry more than one): each
+    # goes to its own function; the first failure fails the invocation after all ran.
+    results, failure = [], None
+    for e in events:
+        target = fn if fixed is not None else app.route(e)[0]
+        try:
+            results.append(run_event(target, e, make_context(target.name, context, outputs)))
+        except HandlerError as err:
+            failure = failure or err
+    if failure is not None:
+        raise failure
+    return results
 
 
 _from_env: LambdaHandler | None = None

@@ -1,0 +1,273 @@
+"""Amazon DynamoDB Streams → ChangeEvent, and back.
+
+Shape: https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html and the DynamoDB Streams
+``Record`` type (tests/events/aws/dynamodb__*). Item images are decoded from DynamoDB JSON
+to plain values by ..dynamodb_json; ``extensions["attributeTypes"]`` keeps what that loses
+(sets, number texts such as ``"1.50"``) so that the native record renders back exactly.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from datetime import UTC, datetime
+from typing import Any
+
+from polyfn.dispatch import IN_ORDER
+from polyfn.events._base import NeutralEvent, json_bytes
+from polyfn.events.change import ChangeEvent
+from polyfn.results import BatchOutcome
+
+from .. import defaults
+from .._fields import arn_name, malformed, need, without
+from ..dynamodb_json import AttributeValueError, decode_item, encode_item, item_spec
+
+KEY = "dynamodb"
+EVENT_SOURCE = "aws:dynamodb"
+KIND = "change"
+
+_OPERATIONS = {"INSERT": "insert", "MODIFY": "modify", "REMOVE": "remove"}
+_EVENT_NAMES = {v: k for k, v in _OPERATIONS.items()}
+_CONSUMED = frozenset({"eventID", "eventName", "eventSource", "dynamodb"})
+_IMAGES = ("Keys", "NewImage", "OldImage")
+_CONSUMED_DB = frozenset({*_IMAGES, "SequenceNumber", "ApproximateCreationDateTime"})
+_TYPES = "attributeTypes"  # extensions key of the sidecar (see dynamodb_json.item_spec)
+
+
+def table_name(arn: str) -> str:
+    """``arn:aws:dynamodb:us-east-1:123:table/Orders/stream/2024-...`` → ``Orders``."""
+    _, sep, rest = arn.partition(":table/")
+    return rest.split("/", 1)[0] if sep else arn_name(arn)
+
+
+class DynamoDBChange(ChangeEvent):
+    """A lazy view of one DynamoDB Streams record; images are decoded once, on first read."""
+
+    __slots__ = ("_i", "_keys", "_new", "_old", "_r")
+    provider = "aws"
+    event_source = EVENT_SOURCE
+
+    def __init__(self, record: dict[str, Any], index: int) -> None:
+        self._r = record
+        self._i = index
+
+    @property
+    def _where(self) -> str:
+        return f"Records[{self._i}]"
+
+    @property
+    def _db(self) -> dict[str, Any]:
+        db = need(self._r, "dynamodb", EVENT_SOURCE, self._where)
+        if type(db) is not dict:
+            raise malformed(
+                EVENT_SOURCE,
+                f"{self._where}.dynamodb",
+                f"expected an object, got {type(db).__name__}",
+            )
+        return db
+
+    def _image(self, name: str) -> dict[str, Any] | None:
+        raw = self._db.get(name)
+        if raw is None:
+            return None
+        try:
+            return decode_item(raw)
+        except AttributeValueError as e:
+            raise malformed(
+                EVENT_SOURCE, f"{self._where}.dynamodb.{name}{e.where()}", e.reason
+            ) from None
+
+    @property
+    def native(self) -> dict[str, Any]:  # type: ignore[override]
+        return self._r
+
+    @property
+    def id(self) -> str:  # type: ignore[override]
+        return need(self._r, "eventID", EVENT_SOURCE, self._where)
+
+    @property
+    def source(self) -> str:  # type: ignore[override]
+        return table_name(self._r.get("eventSourceARN") or "")
+
+    @property
+    def operation(self) -> str:  # type: ignore[override]
+        name = need(self._r, "eventName", EVENT_SOURCE, self._where)
+        try:
+            return _OPERATIONS[name]
+        except (KeyError, TypeError):
+            raise malformed(
+                EVENT_SOURCE,
+                f"{self._where}.eventName",
+                f"expected INSERT, MODIFY or REMOVE, got {name!r}",
+            ) from None
+
+    @property
+    def keys(self) -> dict[str, Any]:  # type: ignore[override]
+        try:
+            return self._keys
+        except AttributeError:
+            pass
+        need(self._db, "Keys", EVENT_SOURCE, f"{self._where}.dynamodb")
+        self._keys = keys = self._image("Keys") or {}
+        return keys
+
+    @property
+    def new(self) -> dict[str, Any] | None:  # type: ignore[override]
+        try:
+            return self._new
+        except AttributeError:
+            pass
+        self._new = new = self._image("NewImage")
+        return new
+
+    @property
+    def old(self) -> dict[str, Any] | None:  # type: ignore[override]
+        try:
+            return self._old
+        except AttributeError:
+            pass
+        self._old = old = self._image("OldImage")
+        return old
+
+    @property
+    def sequence(self) -> str | None:  # type: ignore[override]
+        return self._db.get("SequenceNumber")
+
+    @property
+    def time(self) -> datetime | None:  # type: ignore[override]
+        raw = self._db.get("ApproximateCreationDateTime")
+        if raw is None:
+            return None
+        field = f"{self._where}.dynamodb.ApproximateCreationDateTime"
+        if type(raw) is not int and type(raw) is not float:
+            raise malformed(EVENT_SOURCE, field, f"not epoch seconds: {raw!r}")
+        try:
+            return datetime.fromtimestamp(raw, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise malformed(EVENT_SOURCE, field, f"not epoch seconds: {raw!r}") from None
+
+    @property
+    def extensions(self) -> dict[str, Any]:  # type: ignore[override]
+        db = self._db
+        ext = without(self._r, _CONSUMED)
+        ext["dynamodb"] = without(db, _CONSUMED_DB)
+        types = {}
+        for name in _IMAGES:
+            raw = db.get(name)
+            if raw is None:
+                continue
+            try:
+                spec = item_spec(raw)
+            except AttributeValueError as e:
+                raise malformed(
+                    EVENT_SOURCE, f"{self._where}.dynamodb.{name}{e.where()}", e.reason
+                ) from None
+            if spec:
+                types[name] = spec
+        if types:
+            ext[_TYPES] = types
+        return ext
+
+
+def from_native(event: dict[str, Any]) -> list[ChangeEvent]:
+    records = need(event, "Records", EVENT_SOURCE, "")
+    if type(records) is not list:
+        raise malformed(EVENT_SOURCE, "Records", f"expected a list, got {type(records).__name__}")
+    for i, r in enumerate(records):
+        if type(r) is not dict:
+            raise malformed(
+                EVENT_SOURCE, f"Records[{i}]", f"expected an object, got {type(r).__name__}"
+            )
+    return [DynamoDBChange(r, i) for i, r in enumerate(records)]
+
+
+def order(event: dict[str, Any]) -> str:
+    return IN_ORDER
+
+
+def batch_response(outcome: BatchOutcome, records: list[ChangeEvent]) -> dict[str, Any]:
+    """Lambda's partial-batch answer for streams: the failed record's SequenceNumber.
+
+    Lambda resumes the shard from the lowest reported sequence number, so the first failure
+    alone says it all (the records after it were skipped to keep order).
+    """
+    if not outcome.failures:
+        return {"batchItemFailures": []}
+    index = min(f.index for f in outcome.failures)
+    sequence = records[index].sequence
+    if not sequence:
+        raise malformed(
+            EVENT_SOURCE,
+            f"Records[{index}].dynamodb.SequenceNumber",
+            "needed to report the failed record",
+        )
+    return {"batchItemFailures": [{"itemIdentifier": sequence}]}
+
+
+# -- neutral → native ------------------------------------------------------------------
+def _epoch(value: datetime) -> int | float:
+    # Streams give whole seconds; a finer local time is kept rather than truncated.
+    seconds = value.timestamp()
+    return int(seconds) if seconds.is_integer() else seconds
+
+
+def _sequence(index: int) -> str:
+    # Stream sequence numbers are decimal strings that grow within a shard.
+    return f"{_time.time_ns() // 1000:016d}{index:05d}"
+
+
+def record(change: ChangeEvent, index: int = 0) -> dict[str, Any]:
+    # Only a record that came from DynamoDB Streams has extensions meaningful here.
+    same = change.provider == "aws" and change.event_source == EVENT_SOURCE
+    ext = dict(change.extensions) if same else {}
+    faithful = bool(ext)
+    types = ext.pop(_TYPES, None) or {}
+    try:
+        event_name = _EVENT_NAMES[change.operation]
+    except KeyError:
+        raise ValueError(
+            f"ChangeEvent.operation must be insert, modify or remove, not {change.operation!r}"
+        ) from None
+
+    db: dict[str, Any] = {}
+    when = change.time if change.time is not None or faithful else datetime.now(UTC)
+    if when is not None:
+        db["ApproximateCreationDateTime"] = _epoch(when)
+    db["Keys"] = encode_item(change.keys, types.get("Keys"))
+    if change.new is not None:
+        db["NewImage"] = encode_item(change.new, types.get("NewImage"))
+    if change.old is not None:
+        db["OldImage"] = encode_item(change.old, types.get("OldImage"))
+    sequence = change.sequence if change.sequence is not None or faithful else _sequence(index)
+    if sequence is not None:
+        db["SequenceNumber"] = sequence
+    db_rest = ext.pop("dynamodb", None)
+    if db_rest is None:
+        images = [db[k] for k in _IMAGES if k in db]
+        db_rest = {
+            # An estimate: DynamoDB counts names and values, roughly this JSON's size.
+            "SizeBytes": len(json_bytes(images)),
+            "StreamViewType": "NEW_AND_OLD_IMAGES"
+            if change.new is not None or change.old is not None
+            else "KEYS_ONLY",
+        }
+    db.update(db_rest)
+
+    out: dict[str, Any] = {"eventID": change.id, "eventName": event_name}
+    if not faithful:
+        region = defaults.region()
+        ext = {
+            "eventVersion": "1.1",
+            "awsRegion": region,
+            "eventSourceARN": f"arn:aws:dynamodb:{region}:{defaults.ACCOUNT}:table/"
+            f"{change.source}/stream/2024-01-01T00:00:00.000",
+        }
+    out["eventSource"] = EVENT_SOURCE
+    out["dynamodb"] = db
+    out.update(ext)
+    return out
+
+
+def to_native(changes: list[ChangeEvent] | ChangeEvent, **_: Any) -> dict[str, Any]:
+    if isinstance(changes, NeutralEvent):
+        changes = [changes]
+    return {"Records": [record(c, i) for i, c in enumerate(changes)]}

@@ -1,0 +1,114 @@
+"""EventBridge "Scheduled Event" (rules with a schedule, and EventBridge Scheduler's
+``aws.scheduler`` events) → ScheduleEvent, and back.
+
+Shape: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-run-lambda-schedule.html
+(tests/events/aws/eventbridge__*scheduled*, eventbridge__lambda-java-libs__cloudwatch_event).
+
+``schedule`` is the rule's (or schedule's) name: the last path segment of
+``resources[0]`` (``arn:aws:events:us-east-1:123456789012:rule/NAME`` → NAME;
+``arn:aws:scheduler:...:schedule/GROUP/NAME`` → NAME). Every field but ``id``, ``time``
+and the constant ``detail-type`` stays in extensions under its native name, ``source``
+and ``resources`` included (the ARN says more than the name).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from polyfn.events._base import NeutralEvent
+from polyfn.events.schedule import ScheduleEvent
+
+from .. import defaults
+from .._fields import format_iso, malformed, need, parse_iso, without
+
+KEY = "schedule"
+EVENT_SOURCE = "aws:schedule"
+KIND = "schedule"
+
+DETAIL_TYPE = "Scheduled Event"
+_CONSUMED = frozenset({"id", "time", "detail-type"})
+
+
+def _name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+class ScheduledEvent(ScheduleEvent):
+    """A lazy view of an EventBridge Scheduled Event."""
+
+    __slots__ = ("_e",)
+    provider = "aws"
+    event_source = EVENT_SOURCE
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self._e = event
+
+    @property
+    def native(self) -> dict[str, Any]:  # type: ignore[override]
+        return self._e
+
+    def _string(self, key: str) -> str:
+        value = need(self._e, key, EVENT_SOURCE, "")
+        if not isinstance(value, str):
+            raise malformed(EVENT_SOURCE, key, f"expected a string, got {type(value).__name__}")
+        return value
+
+    @property
+    def schedule(self) -> str:  # type: ignore[override]
+        resources = need(self._e, "resources", EVENT_SOURCE, "")
+        if not isinstance(resources, list) or not resources:
+            raise malformed(EVENT_SOURCE, "resources[0]", "expected the rule's ARN")
+        arn = resources[0]
+        if not isinstance(arn, str) or "/" not in arn:
+            raise malformed(EVENT_SOURCE, "resources[0]", f"not a rule or schedule ARN: {arn!r}")
+        return _name(arn)
+
+    @property
+    def scheduled_time(self) -> datetime:  # type: ignore[override]
+        return parse_iso(self._string("time"), EVENT_SOURCE, "time")
+
+    @property
+    def id(self) -> str:  # type: ignore[override]
+        return self._string("id")
+
+    @property
+    def extensions(self) -> dict[str, Any]:  # type: ignore[override]
+        return without(self._e, _CONSUMED)
+
+
+def from_native(event: dict[str, Any]) -> ScheduleEvent:
+    if not isinstance(event, dict):
+        raise malformed(EVENT_SOURCE, "(event)", f"expected an object, got {type(event).__name__}")
+    return ScheduledEvent(event)
+
+
+# -- neutral → native ------------------------------------------------------------------
+def to_native(event: ScheduleEvent | list[ScheduleEvent], **_: Any) -> dict[str, Any]:
+    if not isinstance(event, NeutralEvent):
+        (event,) = event  # one Scheduled Event per invocation
+    # Another provider's extensions mean nothing here: render AWS defaults instead.
+    ext = dict(event.extensions) if event.provider == "aws" else {}
+    if not ext:
+        # A schedule known only by its expression keeps it as the "rule name", so that it
+        # still routes to its function when translated back.
+        region = defaults.region()
+        ext = {
+            "version": "0",
+            "source": "aws.events",
+            "account": defaults.ACCOUNT,
+            "region": region,
+            "resources": [f"arn:aws:events:{region}:{defaults.ACCOUNT}:rule/{event.schedule}"],
+            "detail": {},
+        }
+    resources = ext.get("resources")
+    if resources and isinstance(resources[0], str) and _name(resources[0]) != event.schedule:
+        prefix = resources[0].rsplit("/", 1)[0]
+        ext["resources"] = [f"{prefix}/{event.schedule}", *resources[1:]]
+    return {
+        "id": event.id or str(uuid.uuid4()),
+        "detail-type": DETAIL_TYPE,
+        "time": format_iso(event.scheduled_time),
+        **ext,
+    }
