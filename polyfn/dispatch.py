@@ -73,22 +73,26 @@ def run_batch(
     (or all of them) are not run and are reported failed too, so that redelivery keeps
     their order.
     """
+    # Every record's id is read first: a record without one cannot be reported failed on
+    # its own, so its typed error fails the whole batch before any handler runs, and the
+    # provider redelivers the batch (then dead-letters it) rather than losing the record.
+    ids = [_record_id(r) for r in records]
     outcome = BatchOutcome(len(records))
     if fn.batch:
-        _run_whole_batch(fn, records, ctx, outcome)
+        _run_whole_batch(fn, records, ids, ctx, outcome)
         return outcome
     blocked: set[str | None] = set()
     stop_all = False
     for index, record in enumerate(records):
         group = getattr(record, "group_id", None) if order == BY_GROUP else None
         if stop_all or (order == BY_GROUP and group is not None and group in blocked):
-            outcome.failures.append(RecordFailure(index, _safe_id(record, index), None))
+            outcome.failures.append(RecordFailure(index, ids[index], None))
             continue
         try:
             call(fn, record, ctx)
         except Exception as e:
             _log_record_failure(fn, record, index, e)
-            outcome.failures.append(RecordFailure(index, _safe_id(record, index), e))
+            outcome.failures.append(RecordFailure(index, ids[index], e))
             if order == IN_ORDER:
                 stop_all = True
             elif order == BY_GROUP and group is not None:
@@ -97,15 +101,15 @@ def run_batch(
 
 
 def _run_whole_batch(
-    fn: Function, records: Sequence[Any], ctx: Context, outcome: BatchOutcome
+    fn: Function, records: Sequence[Any], ids: list[str], ctx: Context, outcome: BatchOutcome
 ) -> None:
     try:
         failed = BatchResult.of(call(fn, list(records), ctx)).failed
     except Exception as e:
         _log_record_failure(fn, None, -1, e)
-        outcome.failures.extend(RecordFailure(i, _safe_id(r, i), e) for i, r in enumerate(records))
+        outcome.failures.extend(RecordFailure(i, rid, e) for i, rid in enumerate(ids))
         return
-    index_of = {_safe_id(r, i): i for i, r in enumerate(records)}
+    index_of = {rid: i for i, rid in enumerate(ids)}
     for rid in failed:
         if rid not in index_of:
             raise HandlerError(
@@ -117,19 +121,11 @@ def _run_whole_batch(
         outcome.failures.append(RecordFailure(index_of[rid], rid, None))
 
 
-def _safe_id(record: Any, index: int) -> str:
-    # A malformed record may not even have an id; it is still reported, never dropped.
-    try:
-        return _record_id(record)
-    except Exception:
-        return f"#{index}"
-
-
 def _log_record_failure(fn: Function, record: Any, index: int, error: Exception) -> None:
     if isinstance(error, Retry):
         log.info("function %r asked to retry record %s: %s", fn.name, index, error)
         return
-    where = "batch" if record is None else f"record {index} ({_safe_id(record, index)})"
+    where = "batch" if record is None else f"record {index} ({record.id})"
     provider = getattr(record, "provider", "?")
     source = getattr(record, "event_source", "?")
     log.error(

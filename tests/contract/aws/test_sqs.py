@@ -195,3 +195,13 @@ def test_batch_handler_returns_failed_ids():
 
     result = _handler(app)(_batch(4), None)
     assert result == {"batchItemFailures": [{"itemIdentifier": "id-1"}, {"itemIdentifier": "id-3"}]}
+
+
+def test_record_without_id_fails_the_whole_batch_with_the_typed_error():
+    seen: list[int] = []
+    event = _batch(3)
+    del event["Records"][2]["messageId"]
+    with pytest.raises(MalformedEventError) as info:
+        _handler(_app(set(), seen))(event, None)
+    assert (info.value.source, info.value.field) == ("aws:sqs", "Records[2].messageId")
+    assert seen == []  # nothing ran, so the redelivered batch has no duplicates
