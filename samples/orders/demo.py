@@ -13,9 +13,8 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from polyfn.adapters.aws import handler, to_native
-
 from polyfn import QueueMessage, ScheduleEvent, StorageEvent, TopicMessage
+from polyfn.adapters.aws import handler, to_native
 from polyfn.events import HttpRequest
 from polyfn.outputs import Outputs
 from polyfn.outputs.memory import MemoryDriver

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from polyfn.adapters.aws.context import xray_to_trace
 
 from polyfn import App, Context, HandlerError, HttpError, HttpRequest, StorageEvent, TraceContext
+from polyfn.adapters.aws.context import xray_to_trace
 from polyfn.dispatch import run_event, run_http
 from polyfn.outputs import Outputs
 from polyfn.outputs.memory import MemoryDriver

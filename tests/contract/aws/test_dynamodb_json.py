@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+
 from polyfn.adapters.aws.dynamodb_json import (
     AttributeValueError,
     decode,

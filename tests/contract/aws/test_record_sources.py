@@ -23,10 +23,6 @@ from typing import Any
 
 import pytest
 from conftest import aws_event_files, load_event
-from polyfn.adapters.aws import from_native, handler, to_native
-from polyfn.adapters.aws.recognise import module
-from polyfn.adapters.aws.sources import s3, s3_eventbridge, sns
-from polyfn.adapters.aws.translate import source_of
 
 from polyfn import (
     App,
@@ -38,6 +34,10 @@ from polyfn import (
     StorageEvent,
     TopicMessage,
 )
+from polyfn.adapters.aws import from_native, handler, to_native
+from polyfn.adapters.aws.recognise import module
+from polyfn.adapters.aws.sources import s3, s3_eventbridge, sns
+from polyfn.adapters.aws.translate import source_of
 from polyfn.outputs import Outputs
 from polyfn.outputs.memory import MemoryDriver
 

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import aws_event_files, load_event
+
+from polyfn import App, ChangeEvent, MalformedEventError, QueueMessage, Retry
 from polyfn.adapters.aws import from_native, handler, to_native
 from polyfn.adapters.aws.sources import dynamodb, kinesis
 from polyfn.adapters.aws.translate import source_of
-
-from polyfn import App, ChangeEvent, MalformedEventError, QueueMessage, Retry
 from polyfn.dispatch import IN_ORDER
 from polyfn.outputs import Outputs
 from polyfn.outputs.memory import MemoryDriver
