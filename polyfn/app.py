@@ -271,9 +271,9 @@ def _binds(trigger: Trigger, event: Any, function_name: str) -> bool:
     if isinstance(trigger, HttpTrigger):
         if kind != "http" or not ("ANY" in trigger.methods or event.method in trigger.methods):
             return False
-        if event.route is not None:
-            return event.route == trigger.route
-        return match_route(trigger.route, event.path) is not None
+        # The gateway's own route (API Gateway resource, HTTP API route key) may be a
+        # catch-all such as /{proxy+}: then the path decides.
+        return event.route == trigger.route or match_route(trigger.route, event.path) is not None
     if isinstance(trigger, QueueTrigger | StreamTrigger):
         return kind == "queue" and event.queue == trigger.name
     if isinstance(trigger, TopicTrigger):

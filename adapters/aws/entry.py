@@ -50,10 +50,13 @@ def invoke(app: App, fixed: Function | None, event: Any, context: Any, outputs: 
             trigger = fn.trigger_of("http")
         else:
             fn, trigger = app.route(request)
-        if request.route is None and trigger is not None:
+        if trigger is not None and request.route != trigger.route:
+            # ALB and Function URLs know no routes, and an API Gateway catch-all resource
+            # (/{proxy+}) is not the app's route: match the path against the app's route.
             params = match_route(trigger.route, request.path)  # type: ignore[attr-defined]
-            request.route = trigger.route  # type: ignore[attr-defined]
-            request.path_params = params or {}
+            if params is not None:
+                request.route = trigger.route  # type: ignore[attr-defined]
+                request.path_params = params
         response = run_http(fn, request, make_context(fn.name, context, outputs))
         return src.response(response, event)
 

@@ -113,6 +113,11 @@ class Body:
         return adapter_for(model).validate_json(self.text)
 
 
+# What json.dumps(value, separators=(",", ":"), ensure_ascii=False) would build on every
+# call; an encoder keeps no state between calls, so one is shared.
+_encode = _json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def json_bytes(value: Any) -> bytes:
     """Compact JSON encoding used for every body polyfn produces."""
-    return _json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _encode(value).encode("utf-8")

@@ -108,13 +108,16 @@ class HttpResponse(Body):
     @classmethod
     def from_json(cls, value: Any, status: int = 200, headers: Pairs = None) -> HttpResponse:
         resp = cls(json_bytes(value), status, headers)
-        resp.headers.setdefault("content-type", "application/json")
+        # `in` then set: setdefault would raise and catch a KeyError on every response.
+        if "content-type" not in resp.headers:
+            resp.headers["content-type"] = "application/json"
         return resp
 
     @classmethod
     def from_text(cls, value: str, status: int = 200, headers: Pairs = None) -> HttpResponse:
         resp = cls(value.encode(), status, headers)
-        resp.headers.setdefault("content-type", "text/plain; charset=utf-8")
+        if "content-type" not in resp.headers:
+            resp.headers["content-type"] = "text/plain; charset=utf-8"
         return resp
 
     def __eq__(self, other: object) -> bool:
@@ -135,6 +138,8 @@ class HttpResponse(Body):
 
 def as_response(result: Any) -> HttpResponse:
     """Coerce what a handler returned into an HttpResponse."""
+    if type(result) is dict:  # the usual case, without the checks below
+        return HttpResponse.from_json(result)
     if isinstance(result, HttpResponse):
         return result
     if result is None:

@@ -169,3 +169,9 @@ def test_load_app(tmp_path, monkeypatch):
         load_app("myapp:App")
     with pytest.raises(DefinitionError, match="cannot import"):
         load_app("nope_missing:app")
+
+
+def test_catch_all_gateway_routes_fall_back_to_the_path():
+    app = _app()
+    req = HttpRequest("GET", "/orders/7", route="/{proxy+}", path_params={"proxy": "orders/7"})
+    assert app.route(req)[0].name == "get_order"

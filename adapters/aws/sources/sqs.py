@@ -6,9 +6,8 @@ Shape: https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html (tests/events/
 from __future__ import annotations
 
 import base64
-import hashlib
-import uuid
 from datetime import UTC, datetime
+from itertools import count
 from typing import Any
 
 from polyfn.dispatch import BY_GROUP, UNORDERED
@@ -132,8 +131,13 @@ class SqsMessage(QueueMessage):
 
 
 def from_native(event: dict[str, Any]) -> list[QueueMessage]:
-    records = need(event, "Records", EVENT_SOURCE, "")
-    return [SqsMessage(r, i) for i, r in enumerate(records)]
+    # On every invocation's path: a direct lookup (`need` only to name the error), and
+    # map() over count() rather than a comprehension unpacking enumerate's pairs.
+    try:
+        records = event["Records"]
+    except (KeyError, TypeError):
+        records = need(event, "Records", EVENT_SOURCE, "")
+    return list(map(SqsMessage, records, count()))
 
 
 def order(event: dict[str, Any]) -> str:
@@ -159,6 +163,10 @@ def _message_attribute(value: str | bytes, shape: dict[str, Any] | None) -> dict
 
 
 def record(msg: QueueMessage) -> dict[str, Any]:
+    # hashlib (OpenSSL) and uuid are only needed here, not at cold start.
+    import hashlib
+    import uuid
+
     # Another provider's extensions mean nothing here: render AWS defaults instead.
     ext = dict(msg.extensions) if msg.provider == "aws" else {}
     shapes = ext.pop("messageAttributes", {})

@@ -1,0 +1,284 @@
+"""API Gateway REST API proxy integration (payload format 1.0) → HttpRequest, and back.
+
+Shape: https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-proxy-integrations.html
+(tests/events/aws/apigw_v1__*). The multi-value maps are the truth (the single-value
+``headers`` / ``queryStringParameters`` repeat their last values); query values arrive
+URL-decoded; cookies are read from the ``Cookie`` header.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from polyfn.events.http import HttpRequest, HttpResponse
+from polyfn.events.multidict import Headers, QueryParams
+
+from .. import defaults
+from .._fields import malformed, without
+from . import _http
+from ._http import ABSENT
+
+KEY = "apigateway-v1"
+EVENT_SOURCE = "aws:apigateway-v1"
+KIND = "http"
+
+_DERIVED = frozenset(
+    {
+        "httpMethod",
+        "path",
+        "resource",
+        "pathParameters",
+        "headers",
+        "multiValueHeaders",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "body",
+    }
+)
+
+
+class RestApiRequest(HttpRequest):
+    """A lazy view of a REST API proxy event. ``route`` is the API's resource
+    (``/{proxy+}``); it and ``path_params`` are writable."""
+
+    __slots__ = ("_body", "_cookies", "_e", "_ext", "_headers", "_pp", "_query", "_route")
+    provider = "aws"
+    event_source = EVENT_SOURCE
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self._e = event
+        # Read on every invocation (routing), so unset is a marker rather than a raise.
+        self._route = self._pp = ABSENT
+
+    @property
+    def native(self) -> dict[str, Any]:  # type: ignore[override]
+        return self._e
+
+    @property
+    def method(self) -> str:  # type: ignore[override]
+        try:
+            return self._e["httpMethod"].upper()
+        except KeyError:
+            raise malformed(EVENT_SOURCE, "httpMethod") from None
+        except AttributeError:
+            raise malformed(EVENT_SOURCE, "httpMethod", "expected a string") from None
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        try:
+            return self._e["path"]
+        except KeyError:
+            raise malformed(EVENT_SOURCE, "path") from None
+
+    @property
+    def route(self) -> str | None:  # type: ignore[override]
+        if self._route is ABSENT:
+            self._route = self._e.get("resource")
+        return self._route
+
+    @route.setter
+    def route(self, value: str | None) -> None:
+        self._route = value
+
+    @property
+    def path_params(self) -> dict[str, str]:  # type: ignore[override]
+        if self._pp is ABSENT:
+            params = _http.mapping(self._e, "pathParameters", EVENT_SOURCE)
+            self._pp = dict(params) if params else {}
+        return self._pp
+
+    @path_params.setter
+    def path_params(self, value: dict[str, str]) -> None:
+        self._pp = value
+
+    @property
+    def query(self) -> QueryParams:  # type: ignore[override]
+        try:
+            return self._query
+        except AttributeError:
+            multi = _http.mapping(self._e, "multiValueQueryStringParameters", EVENT_SOURCE)
+            if multi:
+                self._query = QueryParams(multi)
+            else:
+                single = _http.mapping(self._e, "queryStringParameters", EVENT_SOURCE)
+                self._query = _http.query_single(single)
+            return self._query
+
+    @property
+    def headers(self) -> Headers:  # type: ignore[override]
+        try:
+            return self._headers
+        except AttributeError:
+            multi = _http.mapping(self._e, "multiValueHeaders", EVENT_SOURCE)
+            if multi:
+                self._headers = Headers(multi)
+            else:
+                single = _http.mapping(self._e, "headers", EVENT_SOURCE)
+                self._headers = _http.headers_single(single)
+            return self._headers
+
+    @property
+    def cookies(self) -> dict[str, str]:  # type: ignore[override]
+        try:
+            return self._cookies
+        except AttributeError:
+            self._cookies = _http.cookies_from_header(self.headers.get_all("cookie"))
+            return self._cookies
+
+    @property
+    def body(self) -> bytes:  # type: ignore[override]
+        try:
+            return self._body
+        except AttributeError:
+            self._body = _http.decode_body(self._e, EVENT_SOURCE)
+            return self._body
+
+    @property
+    def client_ip(self) -> str | None:  # type: ignore[override]
+        ctx = self._e.get("requestContext") or {}
+        return (ctx.get("identity") or {}).get("sourceIp")
+
+    @property
+    def extensions(self) -> dict[str, Any]:  # type: ignore[override]
+        try:
+            return self._ext
+        except AttributeError:
+            pass
+        e = self._e
+        ext = without(e, _DERIVED)
+        rendered, _ = derived_fields(RestApiRequest(e), e.get("isBase64Encoded"))
+        ext.update(_http.originals(e, rendered))
+        self._ext = ext
+        return ext
+
+
+def from_native(event: dict[str, Any]) -> HttpRequest:
+    return RestApiRequest(event)
+
+
+# -- neutral → native ------------------------------------------------------------------
+def derived_fields(
+    request: HttpRequest, flag: Any, *, local: bool = False
+) -> tuple[dict[str, Any], bool]:
+    multi = _http.with_cookie_header(request.headers.to_multi(), request.cookies)
+    query = request.query.to_multi()
+    body, b64 = _http.render_body(request.body, flag) if request.body else (None, False)
+    route, params = request.route, dict(request.path_params)
+    if local and route is None:
+        # Without a route, the request went through a greedy proxy resource.
+        if request.path == "/":
+            route = "/"
+        else:
+            route = "/{proxy+}"
+            params = {"proxy": request.path.lstrip("/"), **params}
+    out = {
+        "httpMethod": request.method,
+        "path": request.path,
+        "resource": route,
+        "pathParameters": params or None,
+        # API Gateway's single-value maps hold each name's last value.
+        "headers": {name: values[-1] for name, values in multi.items()} or None,
+        "multiValueHeaders": multi or None,
+        "queryStringParameters": {name: values[-1] for name, values in query.items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "body": body,
+    }
+    return out, b64
+
+
+def _local_context(request: HttpRequest, resource: str) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "resourceId": "a1b2c3",
+        "resourcePath": resource,
+        "httpMethod": request.method,
+        "extendedRequestId": _http.request_id(),
+        "requestTime": _http.request_time(now),
+        "path": request.path,
+        "accountId": defaults.ACCOUNT,
+        "protocol": "HTTP/1.1",
+        "stage": "$default",
+        "domainPrefix": _http.API_ID,
+        "requestTimeEpoch": _http.epoch_ms(now),
+        "requestId": _http.uuid_id(),
+        "identity": {
+            "cognitoIdentityPoolId": None,
+            "accountId": None,
+            "cognitoIdentityId": None,
+            "caller": None,
+            "sourceIp": request.client_ip or _http.LOCALHOST,
+            "principalOrgId": None,
+            "accessKey": None,
+            "cognitoAuthenticationType": None,
+            "cognitoAuthenticationProvider": None,
+            "userArn": None,
+            "userAgent": request.headers.get("user-agent"),
+            "user": None,
+        },
+        "domainName": f"{_http.API_ID}.execute-api.{defaults.region()}.amazonaws.com",
+        "apiId": _http.API_ID,
+    }
+
+
+def to_native(request: HttpRequest, **_: Any) -> dict[str, Any]:
+    if not _http.same_source(request, EVENT_SOURCE):
+        fields, b64 = derived_fields(request, None, local=True)
+        out = _http.assemble(fields, {})
+        out["stageVariables"] = None
+        out["requestContext"] = _local_context(request, fields["resource"])
+        out["isBase64Encoded"] = b64
+        return out
+    ext = request.extensions
+    fields, b64 = derived_fields(request, ext.get("isBase64Encoded"))
+    out = _http.assemble(fields, ext)
+    if b64:
+        out["isBase64Encoded"] = True
+    ctx = out.get("requestContext")
+    identity = ctx.get("identity") if isinstance(ctx, dict) else None
+    if isinstance(identity, dict) and identity.get("sourceIp") != request.client_ip:
+        out["requestContext"] = {**ctx, "identity": {**identity, "sourceIp": request.client_ip}}
+    return out
+
+
+# -- responses -------------------------------------------------------------------------
+def response(resp: HttpResponse, event: dict[str, Any]) -> dict[str, Any]:
+    """Single-valued headers in ``headers``, repeated ones and ``Set-Cookie`` in
+    ``multiValueHeaders`` (API Gateway merges the two)."""
+    multi, cookies = _http.split_cookies(resp)
+    single: dict[str, str] = {}
+    repeated: dict[str, list[str]] = {}
+    for name, values in multi.items():
+        if len(values) == 1:
+            single[name] = values[0]
+        else:
+            repeated[name] = values
+    if cookies:
+        repeated["Set-Cookie"] = list(cookies)
+    body, b64 = _http.response_body(resp)
+    return {
+        "statusCode": resp.status,
+        "headers": single,
+        "multiValueHeaders": repeated,
+        "body": body,
+        "isBase64Encoded": b64,
+    }
+
+
+def merged_headers(native: dict[str, Any]) -> Headers:
+    """``headers`` and ``multiValueHeaders`` merged as API Gateway does: a name in both
+    keeps the multi-value list."""
+    multi = native.get("multiValueHeaders") or {}
+    headers = Headers(multi)
+    for name, value in (native.get("headers") or {}).items():
+        if name not in headers:
+            headers.add(name, value)
+    return headers
+
+
+def response_from_native(native: dict[str, Any]) -> HttpResponse:
+    headers = merged_headers(native)
+    cookies = _http.cookies_out_of(headers)
+    return HttpResponse(
+        _http.decode_response_body(native), native.get("statusCode", 200), headers, cookies
+    )
