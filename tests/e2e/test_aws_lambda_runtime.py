@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from polyfn.adapters.aws import to_native
 
 from polyfn import HttpRequest, QueueMessage, StorageEvent, TopicMessage
+from polyfn.adapters.aws import to_native
 
 from .conftest import (
     ACCOUNT,

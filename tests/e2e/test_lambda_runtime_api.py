@@ -9,9 +9,9 @@ import threading
 from typing import Any
 
 import pytest
-from polyfn.adapters.aws import to_native
 
 from polyfn import HttpRequest
+from polyfn.adapters.aws import to_native
 
 from .conftest import PROBE_APP, LambdaRuntime, base_env
 from .lambda_runtime_api import RuntimeApi, RuntimeExitedError, RuntimeInitError
