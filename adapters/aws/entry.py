@@ -14,7 +14,7 @@ from polyfn.routing import match_route
 from polyfn.triggers import TopicTrigger
 
 from .context import make_context
-from .recognise import identify, module
+from .recognise import source_module
 
 LambdaHandler = Callable[[Any, Any], Any]
 
@@ -40,8 +40,7 @@ def handler(app: App, name: str | None = None, *, outputs: Outputs | None = None
 
 
 def invoke(app: App, fixed: Function | None, event: Any, context: Any, outputs: Outputs) -> Any:
-    key = identify(event)
-    src = module(key)
+    src = source_module(event)
     kind = src.KIND
     if kind == "http":
         request = src.from_native(event)

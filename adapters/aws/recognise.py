@@ -71,6 +71,19 @@ def module(key: str) -> ModuleType:
     return mod
 
 
+_by_record_source: dict[str, ModuleType] = {}
+
+
+def source_module(event: Any) -> ModuleType:
+    """The translation module for a native event. Record-based events (every queue,
+    stream and storage invocation) take a fast path: two lookups once warm."""
+    try:
+        mod = _by_record_source[event["Records"][0]["eventSource"]]
+    except (KeyError, IndexError, TypeError):
+        return module(identify(event))
+    return mod
+
+
 def identify(event: Any) -> str:
     """The source key of a native Lambda event, or UnsupportedEventError."""
     if not isinstance(event, dict):
@@ -88,6 +101,8 @@ def identify(event: Any) -> str:
             raise UnsupportedEventError(
                 "aws", str(src), "Records[0].eventSource", f"unsupported event source {src!r}"
             )
+        if src not in _by_record_source and "eventSource" in first:
+            _by_record_source[src] = module(key)
         return key
     ctx = event.get("requestContext")
     if isinstance(ctx, dict):

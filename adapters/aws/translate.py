@@ -7,13 +7,17 @@ from typing import Any
 from polyfn.events._base import NeutralEvent
 from polyfn.events.http import HttpResponse
 
-from .recognise import DEFAULT_FOR_KIND, identify, module
+from .recognise import DEFAULT_FOR_KIND, identify, module, source_module
 
 
-def from_native(event: dict[str, Any]) -> Any:
+def from_native(event: dict[str, Any], source: str | None = None) -> Any:
     """The neutral event(s) of a native Lambda event: a list for record-based sources
-    (SQS, SNS, S3, DynamoDB Streams, Kinesis), one event otherwise."""
-    return module(identify(event)).from_native(event)
+    (SQS, SNS, S3, DynamoDB Streams, Kinesis), one event otherwise.
+
+    ``source`` (``"sqs"``, ``"apigateway-v2"``, ...) skips recognition when the caller
+    knows where the event comes from."""
+    mod = source_module(event) if source is None else module(source)
+    return mod.from_native(event)
 
 
 def source_of(event: dict[str, Any]) -> str:

@@ -15,7 +15,6 @@ import binascii
 import functools
 import json
 import os
-import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -24,6 +23,7 @@ from typing import Any
 from polyfn.events.http import HttpRequest, HttpResponse
 from polyfn.events.multidict import Headers, QueryParams
 
+from .. import defaults
 from .._fields import malformed
 
 # A derived field that AWS omits when it is empty (HTTP API ``cookies``, ``body``, ...).
@@ -180,7 +180,7 @@ def request_id() -> str:
 
 
 def uuid_id() -> str:
-    return str(uuid.uuid4())
+    return str(defaults.uuid4())
 
 
 # -- responses -------------------------------------------------------------------------

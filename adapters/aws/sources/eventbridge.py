@@ -13,7 +13,6 @@ names. EventBridge has no subject.
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,7 +113,7 @@ def to_native(event: CloudEvent | list[CloudEvent], **_: Any) -> dict[str, Any]:
             "resources": [],
         }
     return {
-        "id": event.id or str(uuid.uuid4()),
+        "id": event.id or str(defaults.uuid4()),
         "source": event.source,
         "detail-type": event.type,
         "time": format_iso(event.time or datetime.now(UTC)),

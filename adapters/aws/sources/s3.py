@@ -25,7 +25,6 @@ Event names → neutral kinds (also used for S3 events through EventBridge):
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
@@ -188,13 +187,13 @@ def _sequencer(when: datetime) -> str:
 
 
 def _local_record(ev: StorageEvent, when: datetime) -> dict[str, Any]:
-    request_id = uuid.uuid4().hex[:16].upper()
+    request_id = defaults.uuid4().hex[:16].upper()
     return {
         "eventVersion": "2.1",
         "awsRegion": defaults.region(),
         "userIdentity": {"principalId": f"AWS:AIDA{defaults.ACCOUNT}EXAMPLE"},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {"x-amz-request-id": request_id, "x-amz-id-2": uuid.uuid4().hex},
+        "responseElements": {"x-amz-request-id": request_id, "x-amz-id-2": defaults.uuid4().hex},
         "s3": {
             "s3SchemaVersion": "1.0",
             "configurationId": "polyfn",

@@ -15,7 +15,6 @@ under their native names (``account``, ``region``, ``resources``, ``detail.reaso
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -146,8 +145,8 @@ def _local_event(ev: StorageEvent) -> dict[str, Any]:
     detail: dict[str, Any] = {
         "version": "0",
         "bucket": {},
-        "object": {"sequencer": uuid.uuid4().hex[:18].upper()},
-        "request-id": uuid.uuid4().hex[:16].upper(),
+        "object": {"sequencer": defaults.uuid4().hex[:18].upper()},
+        "request-id": defaults.uuid4().hex[:16].upper(),
         "requester": defaults.ACCOUNT,
         "source-ip-address": "127.0.0.1",
     }
@@ -157,7 +156,7 @@ def _local_event(ev: StorageEvent) -> dict[str, Any]:
         detail["deletion-type"] = "Permanently Deleted"
     return {
         "version": "0",
-        "id": str(uuid.uuid4()),
+        "id": str(defaults.uuid4()),
         "account": defaults.ACCOUNT,
         "region": defaults.region(),
         "resources": [f"arn:aws:s3:::{ev.bucket}"],

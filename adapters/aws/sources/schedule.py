@@ -13,7 +13,6 @@ and ``resources`` included (the ARN says more than the name).
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -107,7 +106,7 @@ def to_native(event: ScheduleEvent | list[ScheduleEvent], **_: Any) -> dict[str,
         prefix = resources[0].rsplit("/", 1)[0]
         ext["resources"] = [f"{prefix}/{event.schedule}", *resources[1:]]
     return {
-        "id": event.id or str(uuid.uuid4()),
+        "id": event.id or str(defaults.uuid4()),
         "detail-type": DETAIL_TYPE,
         "time": format_iso(event.scheduled_time),
         **ext,

@@ -15,8 +15,6 @@ delivered under ``Sns.MessageAttributes`` so that it renders back unchanged.
 from __future__ import annotations
 
 import base64
-import hashlib
-import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -175,6 +173,8 @@ def _attribute(
 def _local_notification(msg: TopicMessage, topic_arn: str, subscription: str) -> dict[str, Any]:
     region = defaults.region()
     # Not a verifiable signature (that needs SNS's key), only one shaped like it.
+    import hashlib  # only rendering needs it
+
     signature = base64.b64encode(hashlib.sha512(msg.id.encode()).digest() * 4).decode()
     return {
         "Type": "Notification",
@@ -200,7 +200,7 @@ def record(msg: TopicMessage) -> dict[str, Any]:
     elif arn_name(arn) != msg.topic:
         sns_ext["TopicArn"] = arn = f"{arn.rsplit(':', 1)[0]}:{msg.topic}"
     if not ext:
-        ext = {"EventVersion": "1.0", "EventSubscriptionArn": f"{arn}:{uuid.uuid4()}"}
+        ext = {"EventVersion": "1.0", "EventSubscriptionArn": f"{arn}:{defaults.uuid4()}"}
     if not sns_ext:
         sns_ext = _local_notification(msg, arn, ext["EventSubscriptionArn"])
     sns: dict[str, Any] = {

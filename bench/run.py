@@ -1,0 +1,33 @@
+"""Run polyfn's benchmarks: cold-start import time, then per-event cost.
+
+python bench/run.py [--runs 15] [--repeat 7] [--only import|event]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import import_time
+import per_event
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per import case")
+    parser.add_argument("--repeat", type=int, default=7, help="timeit rounds per per-event row")
+    parser.add_argument("--only", choices=("import", "event"), help="run one benchmark only")
+    args = parser.parse_args(argv)
+    if args.only != "event":
+        import_time.main(["--runs", str(args.runs)])
+        print()
+    if args.only != "import":
+        per_event.main(["--repeat", str(args.repeat)])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
