@@ -34,7 +34,7 @@ _MULTI = frozenset(
 class AlbRequest(HttpRequest):
     """A lazy view of an ALB event; ``route`` and ``path_params`` are plain attributes."""
 
-    __slots__ = ("_body", "_cookies", "_e", "_ext", "_headers", "_query", "path_params", "route")
+    __slots__ = ("_body", "_cookies", "_e", "_ext", "_headers", "_query")
     provider = "aws"
     event_source = EVENT_SOURCE
 
