@@ -10,6 +10,7 @@ memory and fed to the next function, the way SQS, S3 and SNS would chain them.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import UTC, datetime
 
@@ -28,6 +29,8 @@ def _show(step: str, source: str, answer: object) -> None:
 
 
 def main() -> int:
+    # Handler logs (and the failing record's traceback) show between the steps.
+    logging.basicConfig(level=logging.INFO, format="   log %(name)s: %(message)s")
     driver = MemoryDriver()
     lambda_handler = handler(app, outputs=Outputs(driver))  # one Lambda, routed by event
 
