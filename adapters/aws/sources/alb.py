@@ -11,7 +11,7 @@ and ``path_params`` start as None / {} for the adapter to fill from the app's ro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote_plus, unquote_plus
 
 from polyfn.events.http import HttpRequest, HttpResponse
@@ -20,6 +20,9 @@ from polyfn.events.multidict import Headers, QueryParams
 from .. import defaults
 from .._fields import malformed, without
 from . import _http
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "alb"
 EVENT_SOURCE = "aws:alb"
@@ -49,8 +52,8 @@ class AlbRequest(HttpRequest):
         return "multiValueHeaders" in self._e
 
     @property
-    def native(self) -> dict[str, Any]:  # type: ignore[override]
-        return self._e
+    def native(self) -> native_types.ALBEvent:  # type: ignore[override]
+        return cast("native_types.ALBEvent", self._e)
 
     @property
     def method(self) -> str:  # type: ignore[override]
@@ -166,7 +169,9 @@ def derived_fields(
     return out, b64
 
 
-def to_native(request: HttpRequest, *, multi_value: bool | None = None, **_: Any) -> dict[str, Any]:
+def to_native(
+    request: HttpRequest, *, multi_value: bool | None = None, **_: Any
+) -> native_types.ALBEvent:
     """``multi_value``: the target group's multi-value headers setting; by default the
     original event's for a request that came from an ALB, else off (ALB's default)."""
     same = _http.same_source(request, EVENT_SOURCE)
@@ -182,20 +187,20 @@ def to_native(request: HttpRequest, *, multi_value: bool | None = None, **_: Any
         )
         out["requestContext"] = {"elb": {"targetGroupArn": arn}}
         out["isBase64Encoded"] = b64
-        return out
+        return cast("native_types.ALBEvent", out)
     ext = request.extensions
     fields, b64 = derived_fields(request, ext.get("isBase64Encoded"), multi_value)
     out = _http.assemble(fields, ext)
     if b64:
         out["isBase64Encoded"] = True
-    return out
+    return cast("native_types.ALBEvent", out)
 
 
 # -- responses -------------------------------------------------------------------------
-def response(resp: HttpResponse, event: dict[str, Any]) -> dict[str, Any]:
+def response(resp: HttpResponse, event: dict[str, Any]) -> native_types.ALBResult:
     """The ALB response, in the mode of the request ``event``."""
     multi, cookies = _http.split_cookies(resp)
-    out: dict[str, Any] = {
+    out: native_types.ALBResult = {
         "statusCode": resp.status,
         "statusDescription": _http.status_line(resp.status),
     }

@@ -9,7 +9,7 @@ URL-decoded; cookies are read from the ``Cookie`` header.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from polyfn.events.http import HttpRequest, HttpResponse
 from polyfn.events.multidict import Headers, QueryParams
@@ -18,6 +18,9 @@ from .. import defaults
 from .._fields import malformed, without
 from . import _http
 from ._http import ABSENT
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "apigateway-v1"
 EVENT_SOURCE = "aws:apigateway-v1"
@@ -52,8 +55,8 @@ class RestApiRequest(HttpRequest):
         self._route = self._pp = ABSENT
 
     @property
-    def native(self) -> dict[str, Any]:  # type: ignore[override]
-        return self._e
+    def native(self) -> native_types.APIGatewayProxyEvent:  # type: ignore[override]
+        return cast("native_types.APIGatewayProxyEvent", self._e)
 
     @property
     def method(self) -> str:  # type: ignore[override]
@@ -221,14 +224,14 @@ def _local_context(request: HttpRequest, resource: str) -> dict[str, Any]:
     }
 
 
-def to_native(request: HttpRequest, **_: Any) -> dict[str, Any]:
+def to_native(request: HttpRequest, **_: Any) -> native_types.APIGatewayProxyEvent:
     if not _http.same_source(request, EVENT_SOURCE):
         fields, b64 = derived_fields(request, None, local=True)
         out = _http.assemble(fields, {})
         out["stageVariables"] = None
         out["requestContext"] = _local_context(request, fields["resource"])
         out["isBase64Encoded"] = b64
-        return out
+        return cast("native_types.APIGatewayProxyEvent", out)
     ext = request.extensions
     fields, b64 = derived_fields(request, ext.get("isBase64Encoded"))
     out = _http.assemble(fields, ext)
@@ -238,11 +241,11 @@ def to_native(request: HttpRequest, **_: Any) -> dict[str, Any]:
     identity = ctx.get("identity") if isinstance(ctx, dict) else None
     if isinstance(identity, dict) and identity.get("sourceIp") != request.client_ip:
         out["requestContext"] = {**ctx, "identity": {**identity, "sourceIp": request.client_ip}}
-    return out
+    return cast("native_types.APIGatewayProxyEvent", out)
 
 
 # -- responses -------------------------------------------------------------------------
-def response(resp: HttpResponse, event: dict[str, Any]) -> dict[str, Any]:
+def response(resp: HttpResponse, event: dict[str, Any]) -> native_types.APIGatewayProxyResult:
     """Single-valued headers in ``headers``, repeated ones and ``Set-Cookie`` in
     ``multiValueHeaders`` (API Gateway merges the two)."""
     multi, cookies = _http.split_cookies(resp)

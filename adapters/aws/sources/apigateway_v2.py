@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import parse_qsl, urlencode
 
 from polyfn.events.http import HttpRequest, HttpResponse
@@ -20,6 +20,9 @@ from .. import defaults
 from .._fields import malformed, need, without
 from . import _http
 from ._http import ABSENT
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "apigateway-v2"
 EVENT_SOURCE = "aws:apigateway-v2"
@@ -58,8 +61,8 @@ class HttpApiRequest(HttpRequest):
         self._route = self._pp = ABSENT
 
     @property
-    def native(self) -> dict[str, Any]:  # type: ignore[override]
-        return self._e
+    def native(self) -> native_types.APIGatewayProxyEventV2:  # type: ignore[override]
+        return cast("native_types.APIGatewayProxyEventV2", self._e)
 
     @property
     def method(self) -> str:  # type: ignore[override]
@@ -272,12 +275,15 @@ def _local_fields(request: HttpRequest, now: datetime) -> dict[str, Any]:
     return {"version": "2.0", "requestContext": ctx}
 
 
-def to_native(request: HttpRequest, **_: Any) -> dict[str, Any]:
-    return render(request, EVENT_SOURCE, _local_fields, routed=True)
+def to_native(request: HttpRequest, **_: Any) -> native_types.APIGatewayProxyEventV2:
+    return cast(
+        "native_types.APIGatewayProxyEventV2",
+        render(request, EVENT_SOURCE, _local_fields, routed=True),
+    )
 
 
 # -- responses -------------------------------------------------------------------------
-def response(resp: HttpResponse, event: dict[str, Any]) -> dict[str, Any]:
+def response(resp: HttpResponse, event: dict[str, Any]) -> native_types.APIGatewayProxyResultV2:
     """The 2.0 response: single-valued headers (repeats comma-joined), ``cookies`` apart."""
     if "set-cookie" in resp.headers:
         multi, cookies = _http.split_cookies(resp)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time as _time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from polyfn.dispatch import IN_ORDER
 from polyfn.events._base import NeutralEvent, json_bytes
@@ -20,6 +20,9 @@ from polyfn.results import BatchOutcome
 from .. import defaults
 from .._fields import arn_name, malformed, need, without
 from ..dynamodb_json import AttributeValueError, decode_item, encode_item, item_spec
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "dynamodb"
 EVENT_SOURCE = "aws:dynamodb"
@@ -77,8 +80,8 @@ class DynamoDBChange(ChangeEvent):
             ) from None
 
     @property
-    def native(self) -> dict[str, Any]:  # type: ignore[override]
-        return self._r
+    def native(self) -> native_types.DynamoDBStreamRecord:  # type: ignore[override]
+        return cast("native_types.DynamoDBStreamRecord", self._r)
 
     @property
     def id(self) -> str:  # type: ignore[override]
@@ -184,7 +187,9 @@ def order(event: dict[str, Any]) -> str:
     return IN_ORDER
 
 
-def batch_response(outcome: BatchOutcome, records: list[ChangeEvent]) -> dict[str, Any]:
+def batch_response(
+    outcome: BatchOutcome, records: list[ChangeEvent]
+) -> native_types.StreamBatchResponse:
     """Lambda's partial-batch answer for streams: the failed record's SequenceNumber.
 
     Lambda resumes the shard from the lowest reported sequence number, so the first failure
@@ -267,7 +272,10 @@ def record(change: ChangeEvent, index: int = 0) -> dict[str, Any]:
     return out
 
 
-def to_native(changes: list[ChangeEvent] | ChangeEvent, **_: Any) -> dict[str, Any]:
+def to_native(
+    changes: list[ChangeEvent] | ChangeEvent, **_: Any
+) -> native_types.DynamoDBStreamEvent:
     if isinstance(changes, NeutralEvent):
         changes = [changes]
-    return {"Records": [record(c, i) for i, c in enumerate(changes)]}
+    records = [record(c, i) for i, c in enumerate(changes)]
+    return cast("native_types.DynamoDBStreamEvent", {"Records": records})

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from polyfn.events._base import NeutralEvent
 from polyfn.events.cloudevent import CloudEvent
 
 from .. import defaults
 from .._fields import format_iso, malformed, need, parse_iso, without
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "eventbridge"
 EVENT_SOURCE = "aws:eventbridge"
@@ -44,8 +47,8 @@ class EventBridgeEvent(CloudEvent):
         self._e = event
 
     @property
-    def native(self) -> dict[str, Any]:  # type: ignore[override]
-        return self._e
+    def native(self) -> native_types.EventBridgeEvent:  # type: ignore[override]
+        return cast("native_types.EventBridgeEvent", self._e)
 
     def _string(self, key: str) -> str:
         value = need(self._e, key, EVENT_SOURCE, "")
@@ -99,7 +102,7 @@ def _detail(event: CloudEvent) -> Any:
     return data
 
 
-def to_native(event: CloudEvent | list[CloudEvent], **_: Any) -> dict[str, Any]:
+def to_native(event: CloudEvent | list[CloudEvent], **_: Any) -> native_types.EventBridgeEvent:
     if not isinstance(event, NeutralEvent):
         (event,) = event  # one EventBridge event per invocation
     # Another provider's extensions (CloudEvents extension attributes included) are not
@@ -112,7 +115,7 @@ def to_native(event: CloudEvent | list[CloudEvent], **_: Any) -> dict[str, Any]:
             "region": defaults.region(),
             "resources": [],
         }
-    return {
+    out = {
         "id": event.id or str(defaults.uuid4()),
         "source": event.source,
         "detail-type": event.type,
@@ -120,3 +123,4 @@ def to_native(event: CloudEvent | list[CloudEvent], **_: Any) -> dict[str, Any]:
         **ext,
         "detail": _detail(event),
     }
+    return cast("native_types.EventBridgeEvent", out)

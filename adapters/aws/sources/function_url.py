@@ -10,12 +10,15 @@ is always ``$default`` and ``pathParameters`` null, so both stay in the extensio
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from polyfn.events.http import HttpRequest, HttpResponse
 
 from .. import defaults
 from . import apigateway_v2 as _v2
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "function-url"
 EVENT_SOURCE = "aws:function-url"
@@ -51,11 +54,14 @@ def _local_fields(request: HttpRequest, now: datetime) -> dict[str, Any]:
     return {"version": "2.0", "routeKey": "$default", "requestContext": ctx}
 
 
-def to_native(request: HttpRequest, **_: Any) -> dict[str, Any]:
-    return _v2.render(request, EVENT_SOURCE, _local_fields, routed=False)
+def to_native(request: HttpRequest, **_: Any) -> native_types.LambdaFunctionUrlEvent:
+    return cast(
+        "native_types.LambdaFunctionUrlEvent",
+        _v2.render(request, EVENT_SOURCE, _local_fields, routed=False),
+    )
 
 
-def response(resp: HttpResponse, event: dict[str, Any]) -> dict[str, Any]:
+def response(resp: HttpResponse, event: dict[str, Any]) -> native_types.LambdaFunctionUrlResult:
     return _v2.response(resp, event)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from polyfn.dispatch import IN_ORDER
 from polyfn.events._base import NeutralEvent
@@ -20,6 +20,9 @@ from polyfn.results import BatchOutcome
 
 from .. import defaults
 from .._fields import arn_name, malformed, need, without
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "kinesis"
 EVENT_SOURCE = "aws:kinesis"
@@ -60,8 +63,8 @@ class KinesisMessage(QueueMessage):
         return k
 
     @property
-    def native(self) -> dict[str, Any]:  # type: ignore[override]
-        return self._r
+    def native(self) -> native_types.KinesisStreamRecord:  # type: ignore[override]
+        return cast("native_types.KinesisStreamRecord", self._r)
 
     @property
     def id(self) -> str:  # type: ignore[override]
@@ -129,7 +132,9 @@ def order(event: dict[str, Any]) -> str:
     return IN_ORDER
 
 
-def batch_response(outcome: BatchOutcome, records: list[QueueMessage]) -> dict[str, Any]:
+def batch_response(
+    outcome: BatchOutcome, records: list[QueueMessage]
+) -> native_types.StreamBatchResponse:
     """Lambda's partial-batch answer for streams: the failed record's sequence number.
 
     Lambda resumes the shard from the lowest reported sequence number, so the first failure
@@ -174,7 +179,9 @@ def record(msg: QueueMessage) -> dict[str, Any]:
     return out
 
 
-def to_native(messages: list[QueueMessage] | QueueMessage, **_: Any) -> dict[str, Any]:
+def to_native(
+    messages: list[QueueMessage] | QueueMessage, **_: Any
+) -> native_types.KinesisStreamEvent:
     if isinstance(messages, NeutralEvent):
         messages = [messages]
-    return {"Records": [record(m) for m in messages]}
+    return cast("native_types.KinesisStreamEvent", {"Records": [record(m) for m in messages]})

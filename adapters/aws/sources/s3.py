@@ -26,7 +26,7 @@ Event names → neutral kinds (also used for S3 events through EventBridge):
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote_plus, unquote_plus
 
 from polyfn.events._base import NeutralEvent
@@ -34,6 +34,9 @@ from polyfn.events.storage import StorageEvent, StorageKind
 
 from .. import defaults
 from .._fields import format_iso, malformed, need, parse_iso, without
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "s3"
 EVENT_SOURCE = "aws:s3"
@@ -90,8 +93,8 @@ class S3Event(StorageEvent):
         self._i = index
 
     @property
-    def native(self) -> dict[str, Any]:  # type: ignore[override]
-        return self._r
+    def native(self) -> native_types.S3EventRecord:  # type: ignore[override]
+        return cast("native_types.S3EventRecord", self._r)
 
     def _at(self, *path: str) -> Any:
         """The value at ``path`` under this record, or a MalformedEventError naming it."""
@@ -234,6 +237,6 @@ def record(ev: StorageEvent) -> dict[str, Any]:
     }
 
 
-def to_native(events: StorageEvent | list[StorageEvent], **_: Any) -> dict[str, Any]:
+def to_native(events: StorageEvent | list[StorageEvent], **_: Any) -> native_types.S3Event:
     items = [events] if isinstance(events, NeutralEvent) else events
-    return {"Records": [record(e) for e in items]}
+    return cast("native_types.S3Event", {"Records": [record(e) for e in items]})

@@ -16,13 +16,16 @@ under their native names (``account``, ``region``, ``resources``, ``detail.reaso
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from polyfn.events._base import NeutralEvent
 from polyfn.events.storage import StorageEvent, StorageKind
 
 from .. import defaults
 from .._fields import format_iso, malformed, need, parse_iso, without
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "s3-eventbridge"
 EVENT_SOURCE = "aws:s3-eventbridge"
@@ -63,8 +66,8 @@ class S3BusEvent(StorageEvent):
         self._e = event
 
     @property
-    def native(self) -> dict[str, Any]:  # type: ignore[override]
-        return self._e
+    def native(self) -> native_types.S3EventBridgeEvent:  # type: ignore[override]
+        return cast("native_types.S3EventBridgeEvent", self._e)
 
     def _at(self, *path: str) -> Any:
         value: Any = self._e
@@ -164,7 +167,7 @@ def _local_event(ev: StorageEvent) -> dict[str, Any]:
     }
 
 
-def to_native(ev: StorageEvent | list[StorageEvent], **_: Any) -> dict[str, Any]:
+def to_native(ev: StorageEvent | list[StorageEvent], **_: Any) -> native_types.S3EventBridgeEvent:
     if not isinstance(ev, NeutralEvent):
         (ev,) = ev  # one EventBridge event carries one object event
     # Another provider's extensions mean nothing here: render AWS defaults instead.
@@ -182,9 +185,10 @@ def to_native(ev: StorageEvent | list[StorageEvent], **_: Any) -> dict[str, Any]
     detail_type = ext.get("detail-type")
     if KINDS.get(detail_type) != ev.kind:  # type: ignore[arg-type]
         ext["detail-type"] = DEFAULT_TYPES[ev.kind]
-    return {
+    out = {
         "source": "aws.s3",
         "time": format_iso(ev.time or datetime.now(UTC)),
         **ext,
         "detail": detail,
     }
+    return cast("native_types.S3EventBridgeEvent", out)

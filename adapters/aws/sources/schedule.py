@@ -14,13 +14,16 @@ and ``resources`` included (the ARN says more than the name).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from polyfn.events._base import NeutralEvent
 from polyfn.events.schedule import ScheduleEvent
 
 from .. import defaults
 from .._fields import format_iso, malformed, need, parse_iso, without
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "schedule"
 EVENT_SOURCE = "aws:schedule"
@@ -45,8 +48,8 @@ class ScheduledEvent(ScheduleEvent):
         self._e = event
 
     @property
-    def native(self) -> dict[str, Any]:  # type: ignore[override]
-        return self._e
+    def native(self) -> native_types.ScheduledEvent:  # type: ignore[override]
+        return cast("native_types.ScheduledEvent", self._e)
 
     def _string(self, key: str) -> str:
         value = need(self._e, key, EVENT_SOURCE, "")
@@ -84,7 +87,7 @@ def from_native(event: dict[str, Any]) -> ScheduleEvent:
 
 
 # -- neutral → native ------------------------------------------------------------------
-def to_native(event: ScheduleEvent | list[ScheduleEvent], **_: Any) -> dict[str, Any]:
+def to_native(event: ScheduleEvent | list[ScheduleEvent], **_: Any) -> native_types.ScheduledEvent:
     if not isinstance(event, NeutralEvent):
         (event,) = event  # one Scheduled Event per invocation
     # Another provider's extensions mean nothing here: render AWS defaults instead.
@@ -105,9 +108,10 @@ def to_native(event: ScheduleEvent | list[ScheduleEvent], **_: Any) -> dict[str,
     if resources and isinstance(resources[0], str) and _name(resources[0]) != event.schedule:
         prefix = resources[0].rsplit("/", 1)[0]
         ext["resources"] = [f"{prefix}/{event.schedule}", *resources[1:]]
-    return {
+    out = {
         "id": event.id or str(defaults.uuid4()),
         "detail-type": DETAIL_TYPE,
         "time": format_iso(event.scheduled_time),
         **ext,
     }
+    return cast("native_types.ScheduledEvent", out)

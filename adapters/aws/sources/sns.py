@@ -17,13 +17,16 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from polyfn.events._base import NeutralEvent
 from polyfn.events.messages import TopicMessage
 
 from .. import defaults
 from .._fields import arn_name, format_iso, malformed, need, parse_iso, without
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "sns"
 EVENT_SOURCE = "aws:sns"
@@ -60,8 +63,8 @@ class SnsMessage(TopicMessage):
         self._i = index
 
     @property
-    def native(self) -> dict[str, Any]:  # type: ignore[override]
-        return self._r
+    def native(self) -> native_types.SNSRecord:  # type: ignore[override]
+        return cast("native_types.SNSRecord", self._r)
 
     @property
     def _sns(self) -> dict[str, Any]:
@@ -214,6 +217,6 @@ def record(msg: TopicMessage) -> dict[str, Any]:
     return {"EventSource": EVENT_SOURCE, **ext, "Sns": sns}
 
 
-def to_native(messages: TopicMessage | list[TopicMessage], **_: Any) -> dict[str, Any]:
+def to_native(messages: TopicMessage | list[TopicMessage], **_: Any) -> native_types.SNSEvent:
     items = [messages] if isinstance(messages, NeutralEvent) else messages
-    return {"Records": [record(m) for m in items]}
+    return cast("native_types.SNSEvent", {"Records": [record(m) for m in items]})

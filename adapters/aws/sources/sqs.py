@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 from itertools import count
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from polyfn.dispatch import BY_GROUP, UNORDERED
 from polyfn.events.messages import QueueMessage
@@ -16,6 +16,9 @@ from polyfn.results import BatchOutcome
 
 from .. import defaults
 from .._fields import arn_name, datetime_to_ms, malformed, ms_to_datetime, need, without
+
+if TYPE_CHECKING:
+    from .. import native_types
 
 KEY = "sqs"
 EVENT_SOURCE = "aws:sqs"
@@ -58,8 +61,8 @@ class SqsMessage(QueueMessage):
         )
 
     @property
-    def native(self) -> dict[str, Any]:  # type: ignore[override]
-        return self._r
+    def native(self) -> native_types.SQSRecord:  # type: ignore[override]
+        return cast("native_types.SQSRecord", self._r)
 
     @property
     def body(self) -> bytes:  # type: ignore[override]
@@ -165,7 +168,9 @@ def order(event: dict[str, Any]) -> str:
     return BY_GROUP if fifo else UNORDERED
 
 
-def batch_response(outcome: BatchOutcome, records: list[QueueMessage]) -> dict[str, Any]:
+def batch_response(
+    outcome: BatchOutcome, records: list[QueueMessage]
+) -> native_types.SQSBatchResponse:
     return {"batchItemFailures": [{"itemIdentifier": i} for i in outcome.failed_ids]}
 
 
@@ -228,5 +233,5 @@ def record(msg: QueueMessage) -> dict[str, Any]:
     return out
 
 
-def to_native(messages: list[QueueMessage], **_: Any) -> dict[str, Any]:
-    return {"Records": [record(m) for m in messages]}
+def to_native(messages: list[QueueMessage], **_: Any) -> native_types.SQSEvent:
+    return cast("native_types.SQSEvent", {"Records": [record(m) for m in messages]})
