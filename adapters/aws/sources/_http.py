@@ -6,6 +6,10 @@ When the original differs from that rendering (``"cookies": ["cookie1"]`` render
 ``"cookie1="``; a v1 ``headers`` map that disagrees with ``multiValueHeaders``), the
 extensions keep the original under its own name, and when the original lacked a field the
 rendering would add, ``extensions["_absent"]`` lists it. :func:`originals` computes both.
+
+The views derive from :class:`HttpView` (API Gateway v1/v2 through :class:`RoutedView`):
+each source supplies what differs, its readers (``_read_headers``, ...) and
+``_derived``; the base caches what they return.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from polyfn.events.http import HttpRequest, HttpResponse
 from polyfn.events.multidict import Headers, QueryParams
 
 from .. import defaults
-from .._fields import malformed
+from .._fields import malformed, without
 
 # A derived field that AWS omits when it is empty (HTTP API ``cookies``, ``body``, ...).
 ABSENT: Any = object()
@@ -37,6 +41,146 @@ _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 
 # -- native → neutral ------------------------------------------------------------------
+class HttpView(HttpRequest):
+    """Base of the HTTP request views: the native event in ``_e``; ``query``, ``headers``,
+    ``cookies``, ``body`` and ``extensions`` are built on first read and kept in slots.
+
+    ``method`` and ``path`` read payload format 1.0 (REST API, ALB); ``route`` and
+    ``path_params`` are plain attributes, None / {} for the adapter to fill from the app's
+    route (ALB: no routes).
+    """
+
+    __slots__ = ("_body", "_cookies", "_e", "_ext", "_headers", "_query")
+    provider = "aws"
+    event_source: str
+    _e: dict[str, Any]
+    _query: QueryParams
+    _headers: Headers
+    _cookies: dict[str, str]
+    _body: bytes
+    _ext: dict[str, Any]
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self._e = event
+        self.route = None
+        self.path_params = {}
+
+    # What each source reads its own way (called once; the result is cached).
+    def _read_query(self) -> QueryParams:
+        raise NotImplementedError
+
+    def _read_headers(self) -> Headers:
+        raise NotImplementedError
+
+    def _read_cookies(self) -> dict[str, str]:
+        """From the ``Cookie`` header (payload 1.0); HTTP APIs have a ``cookies`` list."""
+        return cookies_from_header(self.headers.get_all("cookie"))
+
+    def _derived(self) -> tuple[frozenset[str], dict[str, Any]]:
+        """The top-level fields the typed fields stand for, and what the unmodified event
+        renders them as (see :func:`originals`)."""
+        raise NotImplementedError
+
+    @property
+    def method(self) -> str:  # type: ignore[override]
+        try:
+            return self._e["httpMethod"].upper()
+        except KeyError:
+            raise malformed(self.event_source, "httpMethod") from None
+        except AttributeError:
+            raise malformed(self.event_source, "httpMethod", "expected a string") from None
+
+    @property
+    def path(self) -> str:  # type: ignore[override]
+        try:
+            return self._e["path"]
+        except KeyError:
+            raise malformed(self.event_source, "path") from None
+
+    @property
+    def query(self) -> QueryParams:  # type: ignore[override]
+        try:
+            return self._query
+        except AttributeError:
+            self._query = q = self._read_query()
+            return q
+
+    @property
+    def headers(self) -> Headers:  # type: ignore[override]
+        try:
+            return self._headers
+        except AttributeError:
+            self._headers = h = self._read_headers()
+            return h
+
+    @property
+    def cookies(self) -> dict[str, str]:  # type: ignore[override]
+        try:
+            return self._cookies
+        except AttributeError:
+            self._cookies = c = self._read_cookies()
+            return c
+
+    @property
+    def body(self) -> bytes:  # type: ignore[override]
+        try:
+            return self._body
+        except AttributeError:
+            self._body = b = decode_body(self._e, self.event_source)
+            return b
+
+    @property
+    def extensions(self) -> dict[str, Any]:  # type: ignore[override]
+        try:
+            return self._ext
+        except AttributeError:
+            pass
+        e = self._e
+        derived, rendered = self._derived()
+        ext = without(e, derived)
+        ext.update(originals(e, rendered))
+        self._ext = ext
+        return ext
+
+
+class RoutedView(HttpView):
+    """An API Gateway view: the event carries the route (``_read_route``) and its
+    ``pathParameters``. Both stay writable, for the adapter to replace when the app's
+    own route matched a catch-all."""
+
+    __slots__ = ("_pp", "_route")
+
+    def __init__(self, event: dict[str, Any]) -> None:
+        self._e = event
+        # Read on every invocation (routing), so unset is a marker rather than a raise.
+        self._route = self._pp = ABSENT
+
+    def _read_route(self) -> str | None:
+        raise NotImplementedError
+
+    @property
+    def route(self) -> str | None:  # type: ignore[override]
+        route = self._route
+        if route is ABSENT:
+            self._route = route = self._read_route()
+        return route
+
+    @route.setter
+    def route(self, value: str | None) -> None:
+        self._route = value
+
+    @property
+    def path_params(self) -> dict[str, str]:  # type: ignore[override]
+        if self._pp is ABSENT:
+            params = mapping(self._e, "pathParameters", self.event_source)
+            self._pp = dict(params) if params else {}
+        return self._pp
+
+    @path_params.setter
+    def path_params(self, value: dict[str, str]) -> None:
+        self._pp = value
+
+
 def mapping(event: dict[str, Any], key: str, source: str) -> dict[str, Any] | None:
     """``event[key]`` when it is an object (None when missing or null)."""
     value = event.get(key)

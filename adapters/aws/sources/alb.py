@@ -18,7 +18,6 @@ from polyfn.events.http import HttpRequest, HttpResponse
 from polyfn.events.multidict import Headers, QueryParams
 
 from .. import defaults
-from .._fields import malformed, without
 from . import _http
 
 if TYPE_CHECKING:
@@ -34,17 +33,11 @@ _MULTI = frozenset(
 )
 
 
-class AlbRequest(HttpRequest):
+class AlbRequest(_http.HttpView):
     """A lazy view of an ALB event; ``route`` and ``path_params`` are plain attributes."""
 
-    __slots__ = ("_body", "_cookies", "_e", "_ext", "_headers", "_query")
-    provider = "aws"
+    __slots__ = ()
     event_source = EVENT_SOURCE
-
-    def __init__(self, event: dict[str, Any]) -> None:
-        self._e = event
-        self.route = None
-        self.path_params = {}
 
     @property
     def multi_value(self) -> bool:
@@ -55,28 +48,7 @@ class AlbRequest(HttpRequest):
     def native(self) -> native_types.ALBEvent:  # type: ignore[override]
         return cast("native_types.ALBEvent", self._e)
 
-    @property
-    def method(self) -> str:  # type: ignore[override]
-        try:
-            return self._e["httpMethod"].upper()
-        except KeyError:
-            raise malformed(EVENT_SOURCE, "httpMethod") from None
-        except AttributeError:
-            raise malformed(EVENT_SOURCE, "httpMethod", "expected a string") from None
-
-    @property
-    def path(self) -> str:  # type: ignore[override]
-        try:
-            return self._e["path"]
-        except KeyError:
-            raise malformed(EVENT_SOURCE, "path") from None
-
-    @property
-    def query(self) -> QueryParams:  # type: ignore[override]
-        try:
-            return self._query
-        except AttributeError:
-            pass
+    def _read_query(self) -> QueryParams:
         q = QueryParams()
         if self.multi_value:
             multi = _http.mapping(self._e, "multiValueQueryStringParameters", EVENT_SOURCE)
@@ -87,55 +59,21 @@ class AlbRequest(HttpRequest):
             single = _http.mapping(self._e, "queryStringParameters", EVENT_SOURCE)
             for name, value in (single or {}).items():
                 q.add(unquote_plus(name), unquote_plus(value))
-        self._query = q
         return q
 
-    @property
-    def headers(self) -> Headers:  # type: ignore[override]
-        try:
-            return self._headers
-        except AttributeError:
-            if self.multi_value:
-                multi = _http.mapping(self._e, "multiValueHeaders", EVENT_SOURCE)
-                self._headers = Headers(multi)
-            else:
-                single = _http.mapping(self._e, "headers", EVENT_SOURCE)
-                self._headers = _http.headers_single(single)
-            return self._headers
-
-    @property
-    def cookies(self) -> dict[str, str]:  # type: ignore[override]
-        try:
-            return self._cookies
-        except AttributeError:
-            self._cookies = _http.cookies_from_header(self.headers.get_all("cookie"))
-            return self._cookies
-
-    @property
-    def body(self) -> bytes:  # type: ignore[override]
-        try:
-            return self._body
-        except AttributeError:
-            self._body = _http.decode_body(self._e, EVENT_SOURCE)
-            return self._body
+    def _read_headers(self) -> Headers:
+        if self.multi_value:
+            return Headers(_http.mapping(self._e, "multiValueHeaders", EVENT_SOURCE))
+        return _http.headers_single(_http.mapping(self._e, "headers", EVENT_SOURCE))
 
     @property
     def client_ip(self) -> str | None:  # type: ignore[override]
         return _http.first_hop(self.headers.get("x-forwarded-for"))
 
-    @property
-    def extensions(self) -> dict[str, Any]:  # type: ignore[override]
-        try:
-            return self._ext
-        except AttributeError:
-            pass
-        e = self._e
-        multi = self.multi_value
-        ext = without(e, _MULTI if multi else _SINGLE)
+    def _derived(self) -> tuple[frozenset[str], dict[str, Any]]:
+        e, multi = self._e, self.multi_value
         rendered, _ = derived_fields(AlbRequest(e), e.get("isBase64Encoded"), multi)
-        ext.update(_http.originals(e, rendered))
-        self._ext = ext
-        return ext
+        return (_MULTI if multi else _SINGLE), rendered
 
 
 def from_native(event: dict[str, Any]) -> HttpRequest:

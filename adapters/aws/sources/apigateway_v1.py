@@ -15,9 +15,7 @@ from polyfn.events.http import HttpRequest, HttpResponse
 from polyfn.events.multidict import Headers, QueryParams
 
 from .. import defaults
-from .._fields import malformed, without
 from . import _http
-from ._http import ABSENT
 
 if TYPE_CHECKING:
     from .. import native_types
@@ -41,119 +39,42 @@ _DERIVED = frozenset(
 )
 
 
-class RestApiRequest(HttpRequest):
+class RestApiRequest(_http.RoutedView):
     """A lazy view of a REST API proxy event. ``route`` is the API's resource
     (``/{proxy+}``); it and ``path_params`` are writable."""
 
-    __slots__ = ("_body", "_cookies", "_e", "_ext", "_headers", "_pp", "_query", "_route")
-    provider = "aws"
+    __slots__ = ()
     event_source = EVENT_SOURCE
-
-    def __init__(self, event: dict[str, Any]) -> None:
-        self._e = event
-        # Read on every invocation (routing), so unset is a marker rather than a raise.
-        self._route = self._pp = ABSENT
 
     @property
     def native(self) -> native_types.APIGatewayProxyEvent:  # type: ignore[override]
         return cast("native_types.APIGatewayProxyEvent", self._e)
 
-    @property
-    def method(self) -> str:  # type: ignore[override]
-        try:
-            return self._e["httpMethod"].upper()
-        except KeyError:
-            raise malformed(EVENT_SOURCE, "httpMethod") from None
-        except AttributeError:
-            raise malformed(EVENT_SOURCE, "httpMethod", "expected a string") from None
+    def _read_route(self) -> str | None:
+        return self._e.get("resource")
 
-    @property
-    def path(self) -> str:  # type: ignore[override]
-        try:
-            return self._e["path"]
-        except KeyError:
-            raise malformed(EVENT_SOURCE, "path") from None
+    def _read_query(self) -> QueryParams:
+        multi = _http.mapping(self._e, "multiValueQueryStringParameters", EVENT_SOURCE)
+        if multi:
+            return QueryParams(multi)
+        single = _http.mapping(self._e, "queryStringParameters", EVENT_SOURCE)
+        return _http.query_single(single)
 
-    @property
-    def route(self) -> str | None:  # type: ignore[override]
-        if self._route is ABSENT:
-            self._route = self._e.get("resource")
-        return self._route
-
-    @route.setter
-    def route(self, value: str | None) -> None:
-        self._route = value
-
-    @property
-    def path_params(self) -> dict[str, str]:  # type: ignore[override]
-        if self._pp is ABSENT:
-            params = _http.mapping(self._e, "pathParameters", EVENT_SOURCE)
-            self._pp = dict(params) if params else {}
-        return self._pp
-
-    @path_params.setter
-    def path_params(self, value: dict[str, str]) -> None:
-        self._pp = value
-
-    @property
-    def query(self) -> QueryParams:  # type: ignore[override]
-        try:
-            return self._query
-        except AttributeError:
-            multi = _http.mapping(self._e, "multiValueQueryStringParameters", EVENT_SOURCE)
-            if multi:
-                self._query = QueryParams(multi)
-            else:
-                single = _http.mapping(self._e, "queryStringParameters", EVENT_SOURCE)
-                self._query = _http.query_single(single)
-            return self._query
-
-    @property
-    def headers(self) -> Headers:  # type: ignore[override]
-        try:
-            return self._headers
-        except AttributeError:
-            multi = _http.mapping(self._e, "multiValueHeaders", EVENT_SOURCE)
-            if multi:
-                self._headers = Headers(multi)
-            else:
-                single = _http.mapping(self._e, "headers", EVENT_SOURCE)
-                self._headers = _http.headers_single(single)
-            return self._headers
-
-    @property
-    def cookies(self) -> dict[str, str]:  # type: ignore[override]
-        try:
-            return self._cookies
-        except AttributeError:
-            self._cookies = _http.cookies_from_header(self.headers.get_all("cookie"))
-            return self._cookies
-
-    @property
-    def body(self) -> bytes:  # type: ignore[override]
-        try:
-            return self._body
-        except AttributeError:
-            self._body = _http.decode_body(self._e, EVENT_SOURCE)
-            return self._body
+    def _read_headers(self) -> Headers:
+        multi = _http.mapping(self._e, "multiValueHeaders", EVENT_SOURCE)
+        if multi:
+            return Headers(multi)
+        return _http.headers_single(_http.mapping(self._e, "headers", EVENT_SOURCE))
 
     @property
     def client_ip(self) -> str | None:  # type: ignore[override]
         ctx = self._e.get("requestContext") or {}
         return (ctx.get("identity") or {}).get("sourceIp")
 
-    @property
-    def extensions(self) -> dict[str, Any]:  # type: ignore[override]
-        try:
-            return self._ext
-        except AttributeError:
-            pass
+    def _derived(self) -> tuple[frozenset[str], dict[str, Any]]:
         e = self._e
-        ext = without(e, _DERIVED)
         rendered, _ = derived_fields(RestApiRequest(e), e.get("isBase64Encoded"))
-        ext.update(_http.originals(e, rendered))
-        self._ext = ext
-        return ext
+        return _DERIVED, rendered
 
 
 def from_native(event: dict[str, Any]) -> HttpRequest:

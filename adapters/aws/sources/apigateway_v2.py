@@ -17,7 +17,7 @@ from polyfn.events.http import HttpRequest, HttpResponse
 from polyfn.events.multidict import Headers, QueryParams
 
 from .. import defaults
-from .._fields import malformed, need, without
+from .._fields import malformed, need
 from . import _http
 from ._http import ABSENT
 
@@ -43,22 +43,16 @@ _DERIVED = frozenset(
 )
 
 
-class HttpApiRequest(HttpRequest):
+class HttpApiRequest(_http.RoutedView):
     """A lazy view of an HTTP API (payload 2.0) event.
 
     ``route`` and ``path_params`` are writable: the adapter fills them in when the API's
     ``$default`` route delivered the request and the app's own route matched it.
     """
 
-    __slots__ = ("_body", "_cookies", "_e", "_ext", "_headers", "_pp", "_query", "_route")
-    provider = "aws"
+    __slots__ = ()
     event_source = EVENT_SOURCE
     _routed: ClassVar[bool] = True  # routeKey / pathParameters carry the route
-
-    def __init__(self, event: dict[str, Any]) -> None:
-        self._e = event
-        # Read on every invocation (routing), so unset is a marker rather than a raise.
-        self._route = self._pp = ABSENT
 
     @property
     def native(self) -> native_types.APIGatewayProxyEventV2:  # type: ignore[override]
@@ -83,93 +77,38 @@ class HttpApiRequest(HttpRequest):
         except KeyError:
             raise malformed(self.event_source, "rawPath") from None
 
-    @property
-    def route(self) -> str | None:  # type: ignore[override]
-        if self._route is not ABSENT:
-            return self._route
+    def _read_route(self) -> str | None:
         key = self._e.get("routeKey")
         if not key or key == "$default":
-            route = None
-        else:
-            _, sep, route = key.partition(" ")  # "GET /pets/{id}" → "/pets/{id}"
-            if not sep:
-                route = key
-        self._route = route
-        return route
+            return None
+        _, sep, route = key.partition(" ")  # "GET /pets/{id}" → "/pets/{id}"
+        return route if sep else key
 
-    @route.setter
-    def route(self, value: str | None) -> None:
-        self._route = value
+    def _read_query(self) -> QueryParams:
+        raw = self._e.get("rawQueryString")
+        return QueryParams(parse_qsl(raw, keep_blank_values=True) if raw else None)
 
-    @property
-    def path_params(self) -> dict[str, str]:  # type: ignore[override]
-        if self._pp is ABSENT:
-            params = _http.mapping(self._e, "pathParameters", self.event_source)
-            self._pp = dict(params) if params else {}
-        return self._pp
+    def _read_headers(self) -> Headers:
+        # Repeated headers arrive comma-joined; they stay one value.
+        return _http.headers_single(_http.mapping(self._e, "headers", self.event_source))
 
-    @path_params.setter
-    def path_params(self, value: dict[str, str]) -> None:
-        self._pp = value
-
-    @property
-    def query(self) -> QueryParams:  # type: ignore[override]
-        try:
-            return self._query
-        except AttributeError:
-            raw = self._e.get("rawQueryString")
-            self._query = QueryParams(parse_qsl(raw, keep_blank_values=True) if raw else None)
-            return self._query
-
-    @property
-    def headers(self) -> Headers:  # type: ignore[override]
-        try:
-            return self._headers
-        except AttributeError:
-            # Repeated headers arrive comma-joined; they stay one value.
-            self._headers = _http.headers_single(
-                _http.mapping(self._e, "headers", self.event_source)
-            )
-            return self._headers
-
-    @property
-    def cookies(self) -> dict[str, str]:  # type: ignore[override]
-        try:
-            return self._cookies
-        except AttributeError:
-            raw = self._e.get("cookies") or []
-            if not isinstance(raw, list):
-                raise malformed(self.event_source, "cookies", "expected a list") from None
-            self._cookies = _http.cookies_from_list(raw)
-            return self._cookies
-
-    @property
-    def body(self) -> bytes:  # type: ignore[override]
-        try:
-            return self._body
-        except AttributeError:
-            self._body = _http.decode_body(self._e, self.event_source)
-            return self._body
+    def _read_cookies(self) -> dict[str, str]:
+        raw = self._e.get("cookies") or []
+        if not isinstance(raw, list):
+            raise malformed(self.event_source, "cookies", "expected a list") from None
+        return _http.cookies_from_list(raw)
 
     @property
     def client_ip(self) -> str | None:  # type: ignore[override]
         ctx = self._e.get("requestContext") or {}
         return (ctx.get("http") or {}).get("sourceIp")
 
-    @property
-    def extensions(self) -> dict[str, Any]:  # type: ignore[override]
-        try:
-            return self._ext
-        except AttributeError:
-            pass
+    def _derived(self) -> tuple[frozenset[str], dict[str, Any]]:
         e = self._e
         derived = _DERIVED if self._routed else _DERIVED - {"routeKey", "pathParameters"}
-        ext = without(e, derived)
-        # Compare with what the unmodified event renders to (a fresh view).
+        # What the unmodified event renders to (a fresh view).
         rendered, _ = derived_fields(type(self)(e), e.get("isBase64Encoded"), lower=False)
-        ext.update(_http.originals(e, rendered))
-        self._ext = ext
-        return ext
+        return derived, rendered
 
 
 def from_native(event: dict[str, Any]) -> HttpRequest:

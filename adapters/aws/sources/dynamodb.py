@@ -12,14 +12,21 @@ import time as _time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from polyfn.dispatch import IN_ORDER
-from polyfn.events._base import NeutralEvent, json_bytes
+from polyfn.events._base import json_bytes
 from polyfn.events.change import ChangeEvent
 from polyfn.results import BatchOutcome
 
 from .. import defaults
-from .._fields import arn_name, malformed, need, without
+from .._fields import arn_name, malformed, without
 from ..dynamodb_json import AttributeValueError, decode_item, encode_item, item_spec
+from ._views import (
+    RecordView,
+    as_list,
+    aws_extensions,
+    record_views,
+    stream_batch_response,
+    stream_order,
+)
 
 if TYPE_CHECKING:
     from .. import native_types
@@ -42,31 +49,15 @@ def table_name(arn: str) -> str:
     return rest.split("/", 1)[0] if sep else arn_name(arn)
 
 
-class DynamoDBChange(ChangeEvent):
+class DynamoDBChange(RecordView, ChangeEvent):
     """A lazy view of one DynamoDB Streams record; images are decoded once, on first read."""
 
     __slots__ = ("_i", "_keys", "_new", "_old", "_r")
-    provider = "aws"
     event_source = EVENT_SOURCE
-
-    def __init__(self, record: dict[str, Any], index: int) -> None:
-        self._r = record
-        self._i = index
-
-    @property
-    def _where(self) -> str:
-        return f"Records[{self._i}]"
 
     @property
     def _db(self) -> dict[str, Any]:
-        db = need(self._r, "dynamodb", EVENT_SOURCE, self._where)
-        if type(db) is not dict:
-            raise malformed(
-                EVENT_SOURCE,
-                f"{self._where}.dynamodb",
-                f"expected an object, got {type(db).__name__}",
-            )
-        return db
+        return self._object("dynamodb")
 
     def _image(self, name: str) -> dict[str, Any] | None:
         raw = self._db.get(name)
@@ -85,7 +76,7 @@ class DynamoDBChange(ChangeEvent):
 
     @property
     def id(self) -> str:  # type: ignore[override]
-        return need(self._r, "eventID", EVENT_SOURCE, self._where)
+        return self._need("eventID")
 
     @property
     def source(self) -> str:  # type: ignore[override]
@@ -93,7 +84,7 @@ class DynamoDBChange(ChangeEvent):
 
     @property
     def operation(self) -> str:  # type: ignore[override]
-        name = need(self._r, "eventName", EVENT_SOURCE, self._where)
+        name = self._need("eventName")
         try:
             return _OPERATIONS[name]
         except (KeyError, TypeError):
@@ -109,7 +100,7 @@ class DynamoDBChange(ChangeEvent):
             return self._keys
         except AttributeError:
             pass
-        need(self._db, "Keys", EVENT_SOURCE, f"{self._where}.dynamodb")
+        self._need("Keys", self._db, ".dynamodb")
         self._keys = keys = self._image("Keys") or {}
         return keys
 
@@ -137,16 +128,7 @@ class DynamoDBChange(ChangeEvent):
 
     @property
     def time(self) -> datetime | None:  # type: ignore[override]
-        raw = self._db.get("ApproximateCreationDateTime")
-        if raw is None:
-            return None
-        field = f"{self._where}.dynamodb.ApproximateCreationDateTime"
-        if type(raw) is not int and type(raw) is not float:
-            raise malformed(EVENT_SOURCE, field, f"not epoch seconds: {raw!r}")
-        try:
-            return datetime.fromtimestamp(raw, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise malformed(EVENT_SOURCE, field, f"not epoch seconds: {raw!r}") from None
+        return self._epoch_seconds("dynamodb", "ApproximateCreationDateTime")
 
     @property
     def extensions(self) -> dict[str, Any]:  # type: ignore[override]
@@ -172,40 +154,28 @@ class DynamoDBChange(ChangeEvent):
 
 
 def from_native(event: dict[str, Any]) -> list[ChangeEvent]:
-    records = need(event, "Records", EVENT_SOURCE, "")
-    if type(records) is not list:
-        raise malformed(EVENT_SOURCE, "Records", f"expected a list, got {type(records).__name__}")
-    for i, r in enumerate(records):
-        if type(r) is not dict:
-            raise malformed(
-                EVENT_SOURCE, f"Records[{i}]", f"expected an object, got {type(r).__name__}"
-            )
-    return [DynamoDBChange(r, i) for i, r in enumerate(records)]
+    return record_views(DynamoDBChange, event, EVENT_SOURCE, objects=True)
 
 
-def order(event: dict[str, Any]) -> str:
-    return IN_ORDER
-
-
-def batch_response(
-    outcome: BatchOutcome, records: list[ChangeEvent]
-) -> native_types.StreamBatchResponse:
-    """Lambda's partial-batch answer for streams: the failed record's SequenceNumber.
-
-    Lambda resumes the shard from the lowest reported sequence number, so the first failure
-    alone says it all (the records after it were skipped to keep order).
-    """
-    if not outcome.failures:
-        return {"batchItemFailures": []}
-    index = min(f.index for f in outcome.failures)
-    sequence = records[index].sequence
+def _sequence_of(change: ChangeEvent, index: int) -> str:
+    sequence = change.sequence
     if not sequence:
         raise malformed(
             EVENT_SOURCE,
             f"Records[{index}].dynamodb.SequenceNumber",
             "needed to report the failed record",
         )
-    return {"batchItemFailures": [{"itemIdentifier": sequence}]}
+    return sequence
+
+
+order = stream_order  # a failure holds back every later record
+
+
+def batch_response(
+    outcome: BatchOutcome, records: list[ChangeEvent]
+) -> native_types.StreamBatchResponse:
+    """The first failed record's SequenceNumber (see _views.stream_batch_response)."""
+    return stream_batch_response(outcome, records, _sequence_of)
 
 
 # -- neutral → native ------------------------------------------------------------------
@@ -222,8 +192,7 @@ def _sequence(index: int) -> str:
 
 def record(change: ChangeEvent, index: int = 0) -> dict[str, Any]:
     # Only a record that came from DynamoDB Streams has extensions meaningful here.
-    same = change.provider == "aws" and change.event_source == EVENT_SOURCE
-    ext = dict(change.extensions) if same else {}
+    ext = aws_extensions(change, EVENT_SOURCE)
     faithful = bool(ext)
     types = ext.pop(_TYPES, None) or {}
     try:
@@ -275,7 +244,5 @@ def record(change: ChangeEvent, index: int = 0) -> dict[str, Any]:
 def to_native(
     changes: list[ChangeEvent] | ChangeEvent, **_: Any
 ) -> native_types.DynamoDBStreamEvent:
-    if isinstance(changes, NeutralEvent):
-        changes = [changes]
-    records = [record(c, i) for i, c in enumerate(changes)]
+    records = [record(c, i) for i, c in enumerate(as_list(changes))]
     return cast("native_types.DynamoDBStreamEvent", {"Records": records})

@@ -16,11 +16,11 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from polyfn.events._base import NeutralEvent
 from polyfn.events.cloudevent import CloudEvent
 
 from .. import defaults
-from .._fields import format_iso, malformed, need, parse_iso, without
+from .._fields import format_iso, without
+from ._views import EventView, aws_extensions, event_view, only
 
 if TYPE_CHECKING:
     from .. import native_types
@@ -32,29 +32,19 @@ KIND = "cloudevent"
 _CONSUMED = frozenset({"id", "source", "detail-type", "time", "detail"})
 
 
-class EventBridgeEvent(CloudEvent):
+class EventBridgeEvent(EventView, CloudEvent):
     """A lazy view of an EventBridge event."""
 
     __slots__ = ("_e",)
-    provider = "aws"
     event_source = EVENT_SOURCE
     specversion = "1.0"  # type: ignore[assignment]
     subject = None  # type: ignore[assignment]
     dataschema = None  # type: ignore[assignment]
     datacontenttype = "application/json"  # type: ignore[assignment]
 
-    def __init__(self, event: dict[str, Any]) -> None:
-        self._e = event
-
     @property
     def native(self) -> native_types.EventBridgeEvent:  # type: ignore[override]
         return cast("native_types.EventBridgeEvent", self._e)
-
-    def _string(self, key: str) -> str:
-        value = need(self._e, key, EVENT_SOURCE, "")
-        if not isinstance(value, str):
-            raise malformed(EVENT_SOURCE, key, f"expected a string, got {type(value).__name__}")
-        return value
 
     @property
     def id(self) -> str:  # type: ignore[override]
@@ -70,11 +60,11 @@ class EventBridgeEvent(CloudEvent):
 
     @property
     def time(self) -> datetime:  # type: ignore[override]
-        return parse_iso(self._string("time"), EVENT_SOURCE, "time")
+        return self._iso_time("time")
 
     @property
     def data(self) -> Any:  # type: ignore[override]
-        return need(self._e, "detail", EVENT_SOURCE, "")
+        return self._at("detail")
 
     @property
     def extensions(self) -> dict[str, Any]:  # type: ignore[override]
@@ -82,9 +72,7 @@ class EventBridgeEvent(CloudEvent):
 
 
 def from_native(event: dict[str, Any]) -> CloudEvent:
-    if not isinstance(event, dict):
-        raise malformed(EVENT_SOURCE, "(event)", f"expected an object, got {type(event).__name__}")
-    return EventBridgeEvent(event)
+    return event_view(EventBridgeEvent, event, EVENT_SOURCE)
 
 
 # -- neutral → native ------------------------------------------------------------------
@@ -103,11 +91,10 @@ def _detail(event: CloudEvent) -> Any:
 
 
 def to_native(event: CloudEvent | list[CloudEvent], **_: Any) -> native_types.EventBridgeEvent:
-    if not isinstance(event, NeutralEvent):
-        (event,) = event  # one EventBridge event per invocation
+    event = only(event)  # one EventBridge event per invocation
     # Another provider's extensions (CloudEvents extension attributes included) are not
     # EventBridge fields: render AWS defaults instead.
-    ext = dict(event.extensions) if event.provider == "aws" else {}
+    ext = aws_extensions(event)
     if not ext:
         ext = {
             "version": "0",

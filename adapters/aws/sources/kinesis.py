@@ -13,13 +13,19 @@ import binascii
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from polyfn.dispatch import IN_ORDER
-from polyfn.events._base import NeutralEvent
 from polyfn.events.messages import QueueMessage
 from polyfn.results import BatchOutcome
 
 from .. import defaults
-from .._fields import arn_name, malformed, need, without
+from .._fields import arn_name, malformed, without
+from ._views import (
+    RecordView,
+    as_list,
+    aws_extensions,
+    record_views,
+    stream_batch_response,
+    stream_order,
+)
 
 if TYPE_CHECKING:
     from .. import native_types
@@ -40,27 +46,15 @@ def stream_name(arn: str) -> str:
     return rest.split("/", 1)[0] if sep else arn_name(arn)
 
 
-class KinesisMessage(QueueMessage):
+class KinesisMessage(RecordView, QueueMessage):
     """A lazy view of one Kinesis record."""
 
     __slots__ = ("_i", "_r")
-    provider = "aws"
     event_source = EVENT_SOURCE
-
-    def __init__(self, record: dict[str, Any], index: int) -> None:
-        self._r = record
-        self._i = index
 
     @property
     def _k(self) -> dict[str, Any]:
-        k = need(self._r, "kinesis", EVENT_SOURCE, f"Records[{self._i}]")
-        if type(k) is not dict:
-            raise malformed(
-                EVENT_SOURCE,
-                f"Records[{self._i}].kinesis",
-                f"expected an object, got {type(k).__name__}",
-            )
-        return k
+        return self._object("kinesis")
 
     @property
     def native(self) -> native_types.KinesisStreamRecord:  # type: ignore[override]
@@ -68,11 +62,11 @@ class KinesisMessage(QueueMessage):
 
     @property
     def id(self) -> str:  # type: ignore[override]
-        return need(self._k, "sequenceNumber", EVENT_SOURCE, f"Records[{self._i}].kinesis")
+        return self._need("sequenceNumber", self._k, ".kinesis")
 
     @property
     def body(self) -> bytes:  # type: ignore[override]
-        data = need(self._k, "data", EVENT_SOURCE, f"Records[{self._i}].kinesis")
+        data = self._need("data", self._k, ".kinesis")
         try:
             return base64.b64decode(data, validate=True)
         except (binascii.Error, TypeError, ValueError):
@@ -90,16 +84,7 @@ class KinesisMessage(QueueMessage):
 
     @property
     def enqueued_at(self) -> datetime | None:  # type: ignore[override]
-        raw = self._k.get("approximateArrivalTimestamp")
-        if raw is None:
-            return None
-        field = f"Records[{self._i}].kinesis.approximateArrivalTimestamp"
-        if type(raw) is not float and type(raw) is not int:
-            raise malformed(EVENT_SOURCE, field, f"not epoch seconds: {raw!r}")
-        try:
-            return datetime.fromtimestamp(raw, UTC)
-        except (OverflowError, OSError, ValueError):
-            raise malformed(EVENT_SOURCE, field, f"not epoch seconds: {raw!r}") from None
+        return self._epoch_seconds("kinesis", "approximateArrivalTimestamp")
 
     @property
     def queue(self) -> str:  # type: ignore[override]
@@ -117,40 +102,23 @@ class KinesisMessage(QueueMessage):
 
 
 def from_native(event: dict[str, Any]) -> list[QueueMessage]:
-    records = need(event, "Records", EVENT_SOURCE, "")
-    if type(records) is not list:
-        raise malformed(EVENT_SOURCE, "Records", f"expected a list, got {type(records).__name__}")
-    for i, r in enumerate(records):
-        if type(r) is not dict:
-            raise malformed(
-                EVENT_SOURCE, f"Records[{i}]", f"expected an object, got {type(r).__name__}"
-            )
-    return [KinesisMessage(r, i) for i, r in enumerate(records)]
+    return record_views(KinesisMessage, event, EVENT_SOURCE, objects=True)
 
 
-def order(event: dict[str, Any]) -> str:
-    return IN_ORDER
+order = stream_order  # a failure holds back every later record
 
 
 def batch_response(
     outcome: BatchOutcome, records: list[QueueMessage]
 ) -> native_types.StreamBatchResponse:
-    """Lambda's partial-batch answer for streams: the failed record's sequence number.
-
-    Lambda resumes the shard from the lowest reported sequence number, so the first failure
-    alone says it all (the records after it were skipped to keep order).
-    """
-    if not outcome.failures:
-        return {"batchItemFailures": []}
-    index = min(f.index for f in outcome.failures)
-    return {"batchItemFailures": [{"itemIdentifier": records[index].id}]}
+    """The first failed record's sequence number (see _views.stream_batch_response)."""
+    return stream_batch_response(outcome, records, lambda msg, _: msg.id)
 
 
 # -- neutral → native ------------------------------------------------------------------
 def record(msg: QueueMessage) -> dict[str, Any]:
     # Only a record that came from Kinesis has extensions meaningful here.
-    same = msg.provider == "aws" and msg.event_source == EVENT_SOURCE
-    ext = dict(msg.extensions) if same else {}
+    ext = aws_extensions(msg, EVENT_SOURCE)
     faithful = bool(ext)
     rest = ext.pop("kinesis", None)
     kinesis: dict[str, Any] = {"kinesisSchemaVersion": "1.0"} if rest is None else dict(rest)
@@ -182,6 +150,5 @@ def record(msg: QueueMessage) -> dict[str, Any]:
 def to_native(
     messages: list[QueueMessage] | QueueMessage, **_: Any
 ) -> native_types.KinesisStreamEvent:
-    if isinstance(messages, NeutralEvent):
-        messages = [messages]
-    return cast("native_types.KinesisStreamEvent", {"Records": [record(m) for m in messages]})
+    records = [record(m) for m in as_list(messages)]
+    return cast("native_types.KinesisStreamEvent", {"Records": records})

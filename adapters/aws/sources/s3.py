@@ -26,14 +26,14 @@ Event names → neutral kinds (also used for S3 events through EventBridge):
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import quote_plus, unquote_plus
 
-from polyfn.events._base import NeutralEvent
 from polyfn.events.storage import StorageEvent, StorageKind
 
 from .. import defaults
-from .._fields import format_iso, malformed, need, parse_iso, without
+from .._fields import format_iso, malformed, without
+from ._views import RecordView, View, as_list, aws_extensions, record_views
 
 if TYPE_CHECKING:
     from .. import native_types
@@ -66,8 +66,8 @@ DEFAULT_NAMES: dict[str, str] = {
     "restored": "ObjectRestore:Completed",
     "metadata_updated": "ObjectTagging:Put",
 }
-_CONSUMED = frozenset({"eventSource", "eventTime", "s3"})
-_CONSUMED_OBJECT = frozenset({"key", "size", "eTag", "versionId"})
+_LOCATION = frozenset({"bucket", "object"})
+_NAME = frozenset({"name"})
 
 
 def kind_of(event_name: str) -> StorageKind | None:
@@ -81,106 +81,110 @@ def encode_key(key: str) -> str:
     return quote_plus(key, safe="/")
 
 
-class S3Event(StorageEvent):
-    """A lazy view of one S3 notification record."""
+class StorageView(View, StorageEvent):
+    """Base of both S3 views (add RecordView or EventView): the fields they read alike,
+    the bucket and object under ``_ROOT`` (``s3`` in a notification record, ``detail`` in
+    an EventBridge event) and the kind named by ``_KIND_FIELD``."""
 
-    __slots__ = ("_i", "_r")
-    provider = "aws"
-    event_source = EVENT_SOURCE
+    __slots__ = ()
+    _ROOT: ClassVar[str]
+    _OBJECT_KEYS: ClassVar[tuple[str, str, str]]  # the native names of size, etag, version
+    _KIND_FIELD: ClassVar[str]
+    _CONSUMED: ClassVar[frozenset[str]]  # top-level fields the typed fields stand for
 
-    def __init__(self, record: dict[str, Any], index: int) -> None:
-        self._r = record
-        self._i = index
-
-    @property
-    def native(self) -> native_types.S3EventRecord:  # type: ignore[override]
-        return cast("native_types.S3EventRecord", self._r)
-
-    def _at(self, *path: str) -> Any:
-        """The value at ``path`` under this record, or a MalformedEventError naming it."""
-        value: Any = self._r
-        where = f"Records[{self._i}]"
-        for key in path:
-            value = need(value, key, EVENT_SOURCE, where)
-            where = f"{where}.{key}"
-        return value
-
-    def _string(self, *path: str) -> str:
-        value = self._at(*path)
-        if not isinstance(value, str):
-            raise malformed(
-                EVENT_SOURCE,
-                f"Records[{self._i}].{'.'.join(path)}",
-                f"expected a string, got {type(value).__name__}",
-            )
-        return value
-
-    def _optional(self, key: str, types: type | tuple[type, ...]) -> Any:
-        value = self._at("s3", "object").get(key)
-        if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
-            raise malformed(
-                EVENT_SOURCE,
-                f"Records[{self._i}].s3.object.{key}",
-                f"unexpected {type(value).__name__}",
-            )
-        return value
+    def _kind_of(self, name: str) -> StorageKind | None:
+        """The kind of an event name (None: not an object event polyfn knows)."""
+        raise NotImplementedError
 
     @property
     def bucket(self) -> str:  # type: ignore[override]
-        return self._string("s3", "bucket", "name")
-
-    @property
-    def key(self) -> str:  # type: ignore[override]
-        return unquote_plus(self._string("s3", "object", "key"))
+        return self._string(self._ROOT, "bucket", "name")
 
     @property
     def kind(self) -> StorageKind:  # type: ignore[override]
-        name = self._string("eventName")
-        kind = kind_of(name)
+        name = self._string(self._KIND_FIELD)
+        kind = self._kind_of(name)
         if kind is None:
             raise malformed(
-                EVENT_SOURCE,
-                f"Records[{self._i}].eventName",
+                self.event_source,
+                self._dotted(self._KIND_FIELD),
                 f"not an S3 object event polyfn knows: {name!r}",
             )
         return kind
 
     @property
     def size(self) -> int | None:  # type: ignore[override]
-        return self._optional("size", int)
+        return self._optional(int, self._ROOT, "object", self._OBJECT_KEYS[0])
 
     @property
     def etag(self) -> str | None:  # type: ignore[override]
-        return self._optional("eTag", str)
+        return self._optional(str, self._ROOT, "object", self._OBJECT_KEYS[1])
 
     @property
     def version(self) -> str | None:  # type: ignore[override]
-        return self._optional("versionId", str)
-
-    @property
-    def time(self) -> datetime:  # type: ignore[override]
-        return parse_iso(self._string("eventTime"), EVENT_SOURCE, f"Records[{self._i}].eventTime")
+        return self._optional(str, self._ROOT, "object", self._OBJECT_KEYS[2])
 
     @property
     def extensions(self) -> dict[str, Any]:  # type: ignore[override]
-        ext = without(self._r, _CONSUMED)
-        s3 = self._at("s3")
-        out = without(s3, frozenset({"bucket", "object"}))
-        out["bucket"] = without(self._at("s3", "bucket"), frozenset({"name"}))
-        obj = without(self._at("s3", "object"), _CONSUMED_OBJECT)
+        root = self._ROOT
+        ext = without(self.native, self._CONSUMED)
+        inner = without(self._at(root), _LOCATION)
+        inner["bucket"] = without(self._at(root, "bucket"), _NAME)
+        inner["object"] = without(self._at(root, "object"), frozenset({"key", *self._OBJECT_KEYS}))
+        ext[root] = inner
+        return ext
+
+
+def place_object(
+    ev: StorageEvent, into: dict[str, Any], key: str, names: tuple[str, str, str], obj: Any
+) -> None:
+    """Render ``ev``'s bucket and object into ``into`` (``s3`` / ``detail``): ``names``
+    are the native names of size, etag and version, ``obj`` the object's extensions."""
+    out: dict[str, Any] = {"key": key}
+    for field, value in zip(names, (ev.size, ev.etag, ev.version), strict=True):
+        if value is not None:
+            out[field] = value
+    out.update(obj or {})
+    into["bucket"] = {"name": ev.bucket, **(into.get("bucket") or {})}
+    into["object"] = out
+
+
+class S3Event(RecordView, StorageView):
+    """A lazy view of one S3 notification record."""
+
+    __slots__ = ("_i", "_r")
+    event_source = EVENT_SOURCE
+    _ROOT = "s3"
+    _OBJECT_KEYS = ("size", "eTag", "versionId")
+    _KIND_FIELD = "eventName"
+    _CONSUMED = frozenset({"eventSource", "eventTime", "s3"})
+
+    def _kind_of(self, name: str) -> StorageKind | None:
+        return kind_of(name)
+
+    @property
+    def native(self) -> native_types.S3EventRecord:  # type: ignore[override]
+        return cast("native_types.S3EventRecord", self._r)
+
+    @property
+    def key(self) -> str:  # type: ignore[override]
+        return unquote_plus(self._string("s3", "object", "key"))
+
+    @property
+    def time(self) -> datetime:  # type: ignore[override]
+        return self._iso_time("eventTime")
+
+    @property
+    def extensions(self) -> dict[str, Any]:  # type: ignore[override]
+        ext = super().extensions
         raw = self._string("s3", "object", "key")
         if encode_key(unquote_plus(raw)) != raw:
-            obj["key"] = raw
-        out["object"] = obj
-        ext["s3"] = out
+            ext["s3"]["object"]["key"] = raw
         return ext
 
 
 def from_native(event: dict[str, Any]) -> list[StorageEvent]:
-    records = need(event, "Records", EVENT_SOURCE, "")
-    if not isinstance(records, list):
-        raise malformed(EVENT_SOURCE, "Records", f"expected a list, got {type(records).__name__}")
-    return [S3Event(r, i) for i, r in enumerate(records)]
+    return record_views(S3Event, event, EVENT_SOURCE)
 
 
 # -- neutral → native ------------------------------------------------------------------
@@ -210,8 +214,7 @@ def _local_record(ev: StorageEvent, when: datetime) -> dict[str, Any]:
 
 
 def record(ev: StorageEvent) -> dict[str, Any]:
-    # Another provider's extensions mean nothing here: render AWS defaults instead.
-    ext = dict(ev.extensions) if ev.provider == "aws" else {}
+    ext = aws_extensions(ev)
     when = ev.time or datetime.now(UTC)
     if not ext:
         ext = _local_record(ev, when)
@@ -222,13 +225,7 @@ def record(ev: StorageEvent) -> dict[str, Any]:
     name = ext.get("eventName")
     if not isinstance(name, str) or kind_of(name) != ev.kind:
         ext["eventName"] = DEFAULT_NAMES[ev.kind]
-    obj: dict[str, Any] = {"key": key}
-    for field, value in (("size", ev.size), ("eTag", ev.etag), ("versionId", ev.version)):
-        if value is not None:
-            obj[field] = value
-    obj.update(obj_ext)
-    s3_ext["bucket"] = {"name": ev.bucket, **(s3_ext.get("bucket") or {})}
-    s3_ext["object"] = obj
+    place_object(ev, s3_ext, key, S3Event._OBJECT_KEYS, obj_ext)
     return {
         "eventSource": EVENT_SOURCE,
         "eventTime": format_iso(when, millis=True),
@@ -238,5 +235,4 @@ def record(ev: StorageEvent) -> dict[str, Any]:
 
 
 def to_native(events: StorageEvent | list[StorageEvent], **_: Any) -> native_types.S3Event:
-    items = [events] if isinstance(events, NeutralEvent) else events
-    return cast("native_types.S3Event", {"Records": [record(e) for e in items]})
+    return cast("native_types.S3Event", {"Records": [record(e) for e in as_list(events)]})

@@ -18,11 +18,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from polyfn.events._base import NeutralEvent
 from polyfn.events.storage import StorageEvent, StorageKind
 
 from .. import defaults
-from .._fields import format_iso, malformed, need, parse_iso, without
+from .._fields import format_iso
+from ._views import EventView, aws_extensions, event_view, only
+from .s3 import StorageView, place_object
 
 if TYPE_CHECKING:
     from .. import native_types
@@ -51,96 +52,36 @@ DEFAULT_TYPES: dict[str, str] = {
     "metadata_updated": "Object Tags Added",
 }
 _REASONS = {"created": "PutObject", "deleted": "DeleteObject"}
-_CONSUMED = frozenset({"source", "time", "detail"})
-_CONSUMED_OBJECT = frozenset({"key", "size", "etag", "version-id"})
 
 
-class S3BusEvent(StorageEvent):
+class S3BusEvent(EventView, StorageView):
     """A lazy view of an S3 event from EventBridge."""
 
     __slots__ = ("_e",)
-    provider = "aws"
     event_source = EVENT_SOURCE
+    _ROOT = "detail"
+    _OBJECT_KEYS = ("size", "etag", "version-id")
+    _KIND_FIELD = "detail-type"
+    _CONSUMED = frozenset({"source", "time", "detail"})
 
-    def __init__(self, event: dict[str, Any]) -> None:
-        self._e = event
+    def _kind_of(self, name: str) -> StorageKind | None:
+        return KINDS.get(name)
 
     @property
     def native(self) -> native_types.S3EventBridgeEvent:  # type: ignore[override]
         return cast("native_types.S3EventBridgeEvent", self._e)
-
-    def _at(self, *path: str) -> Any:
-        value: Any = self._e
-        where = ""
-        for key in path:
-            value = need(value, key, EVENT_SOURCE, where)
-            where = f"{where}.{key}" if where else key
-        return value
-
-    def _string(self, *path: str) -> str:
-        value = self._at(*path)
-        if not isinstance(value, str):
-            raise malformed(
-                EVENT_SOURCE, ".".join(path), f"expected a string, got {type(value).__name__}"
-            )
-        return value
-
-    def _optional(self, key: str, types: type) -> Any:
-        value = self._at("detail", "object").get(key)
-        if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
-            raise malformed(
-                EVENT_SOURCE, f"detail.object.{key}", f"unexpected {type(value).__name__}"
-            )
-        return value
-
-    @property
-    def bucket(self) -> str:  # type: ignore[override]
-        return self._string("detail", "bucket", "name")
 
     @property
     def key(self) -> str:  # type: ignore[override]
         return self._string("detail", "object", "key")
 
     @property
-    def kind(self) -> StorageKind:  # type: ignore[override]
-        detail_type = self._string("detail-type")
-        kind = KINDS.get(detail_type)
-        if kind is None:
-            raise malformed(
-                EVENT_SOURCE, "detail-type", f"not an S3 object event polyfn knows: {detail_type!r}"
-            )
-        return kind
-
-    @property
-    def size(self) -> int | None:  # type: ignore[override]
-        return self._optional("size", int)
-
-    @property
-    def etag(self) -> str | None:  # type: ignore[override]
-        return self._optional("etag", str)
-
-    @property
-    def version(self) -> str | None:  # type: ignore[override]
-        return self._optional("version-id", str)
-
-    @property
     def time(self) -> datetime:  # type: ignore[override]
-        return parse_iso(self._string("time"), EVENT_SOURCE, "time")
-
-    @property
-    def extensions(self) -> dict[str, Any]:  # type: ignore[override]
-        ext = without(self._e, _CONSUMED)
-        detail = without(self._at("detail"), frozenset({"bucket", "object"}))
-        detail["bucket"] = without(self._at("detail", "bucket"), frozenset({"name"}))
-        detail["object"] = without(self._at("detail", "object"), _CONSUMED_OBJECT)
-        ext["detail"] = detail
-        return ext
+        return self._iso_time("time")
 
 
 def from_native(event: dict[str, Any]) -> StorageEvent:
-    if not isinstance(event, dict):
-        raise malformed(EVENT_SOURCE, "(event)", f"expected an object, got {type(event).__name__}")
-    return S3BusEvent(event)
+    return event_view(S3BusEvent, event, EVENT_SOURCE)
 
 
 # -- neutral → native ------------------------------------------------------------------
@@ -168,20 +109,10 @@ def _local_event(ev: StorageEvent) -> dict[str, Any]:
 
 
 def to_native(ev: StorageEvent | list[StorageEvent], **_: Any) -> native_types.S3EventBridgeEvent:
-    if not isinstance(ev, NeutralEvent):
-        (ev,) = ev  # one EventBridge event carries one object event
-    # Another provider's extensions mean nothing here: render AWS defaults instead.
-    ext = dict(ev.extensions) if ev.provider == "aws" else {}
-    if not ext:
-        ext = _local_event(ev)
+    ev = only(ev)  # one EventBridge event carries one object event
+    ext = aws_extensions(ev) or _local_event(ev)
     detail = dict(ext.pop("detail", None) or {})
-    obj: dict[str, Any] = {"key": ev.key}
-    for field, value in (("size", ev.size), ("etag", ev.etag), ("version-id", ev.version)):
-        if value is not None:
-            obj[field] = value
-    obj.update(detail.get("object") or {})
-    detail["bucket"] = {"name": ev.bucket, **(detail.get("bucket") or {})}
-    detail["object"] = obj
+    place_object(ev, detail, ev.key, S3BusEvent._OBJECT_KEYS, detail.get("object"))
     detail_type = ext.get("detail-type")
     if KINDS.get(detail_type) != ev.kind:  # type: ignore[arg-type]
         ext["detail-type"] = DEFAULT_TYPES[ev.kind]

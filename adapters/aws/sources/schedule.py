@@ -16,11 +16,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from polyfn.events._base import NeutralEvent
 from polyfn.events.schedule import ScheduleEvent
 
 from .. import defaults
-from .._fields import format_iso, malformed, need, parse_iso, without
+from .._fields import format_iso, malformed, without
+from ._views import EventView, aws_extensions, event_view, only
 
 if TYPE_CHECKING:
     from .. import native_types
@@ -37,29 +37,19 @@ def _name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-class ScheduledEvent(ScheduleEvent):
+class ScheduledEvent(EventView, ScheduleEvent):
     """A lazy view of an EventBridge Scheduled Event."""
 
     __slots__ = ("_e",)
-    provider = "aws"
     event_source = EVENT_SOURCE
-
-    def __init__(self, event: dict[str, Any]) -> None:
-        self._e = event
 
     @property
     def native(self) -> native_types.ScheduledEvent:  # type: ignore[override]
         return cast("native_types.ScheduledEvent", self._e)
 
-    def _string(self, key: str) -> str:
-        value = need(self._e, key, EVENT_SOURCE, "")
-        if not isinstance(value, str):
-            raise malformed(EVENT_SOURCE, key, f"expected a string, got {type(value).__name__}")
-        return value
-
     @property
     def schedule(self) -> str:  # type: ignore[override]
-        resources = need(self._e, "resources", EVENT_SOURCE, "")
+        resources = self._at("resources")
         if not isinstance(resources, list) or not resources:
             raise malformed(EVENT_SOURCE, "resources[0]", "expected the rule's ARN")
         arn = resources[0]
@@ -69,7 +59,7 @@ class ScheduledEvent(ScheduleEvent):
 
     @property
     def scheduled_time(self) -> datetime:  # type: ignore[override]
-        return parse_iso(self._string("time"), EVENT_SOURCE, "time")
+        return self._iso_time("time")
 
     @property
     def id(self) -> str:  # type: ignore[override]
@@ -81,17 +71,13 @@ class ScheduledEvent(ScheduleEvent):
 
 
 def from_native(event: dict[str, Any]) -> ScheduleEvent:
-    if not isinstance(event, dict):
-        raise malformed(EVENT_SOURCE, "(event)", f"expected an object, got {type(event).__name__}")
-    return ScheduledEvent(event)
+    return event_view(ScheduledEvent, event, EVENT_SOURCE)
 
 
 # -- neutral → native ------------------------------------------------------------------
 def to_native(event: ScheduleEvent | list[ScheduleEvent], **_: Any) -> native_types.ScheduledEvent:
-    if not isinstance(event, NeutralEvent):
-        (event,) = event  # one Scheduled Event per invocation
-    # Another provider's extensions mean nothing here: render AWS defaults instead.
-    ext = dict(event.extensions) if event.provider == "aws" else {}
+    event = only(event)  # one Scheduled Event per invocation
+    ext = aws_extensions(event)
     if not ext:
         # A schedule known only by its expression keeps it as the "rule name", so that it
         # still routes to its function when translated back.

@@ -19,11 +19,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from polyfn.events._base import NeutralEvent
 from polyfn.events.messages import TopicMessage
 
 from .. import defaults
-from .._fields import arn_name, format_iso, malformed, need, parse_iso, without
+from .._fields import arn_name, format_iso, malformed, need, without
+from ._views import RecordView, as_list, aws_extensions, record_views
 
 if TYPE_CHECKING:
     from .. import native_types
@@ -51,16 +51,11 @@ def _binary(raw: str) -> tuple[bytes, bool]:
     return value, base64.b64encode(value).decode("ascii") == raw
 
 
-class SnsMessage(TopicMessage):
+class SnsMessage(RecordView, TopicMessage):
     """A lazy view of one SNS record."""
 
     __slots__ = ("_i", "_r")
-    provider = "aws"
     event_source = EVENT_SOURCE
-
-    def __init__(self, record: dict[str, Any], index: int) -> None:
-        self._r = record
-        self._i = index
 
     @property
     def native(self) -> native_types.SNSRecord:  # type: ignore[override]
@@ -68,25 +63,12 @@ class SnsMessage(TopicMessage):
 
     @property
     def _sns(self) -> dict[str, Any]:
-        return need(self._r, "Sns", EVENT_SOURCE, f"Records[{self._i}]")
-
-    def _field(self, key: str) -> Any:
-        return need(self._sns, key, EVENT_SOURCE, f"Records[{self._i}].Sns")
-
-    def _string(self, key: str) -> str:
-        value = self._field(key)
-        if not isinstance(value, str):
-            raise malformed(
-                EVENT_SOURCE,
-                f"Records[{self._i}].Sns.{key}",
-                f"expected a string, got {type(value).__name__}",
-            )
-        return value
+        return self._at("Sns")
 
     def _native_attributes(self) -> Iterable[tuple[str, str, str]]:
         """(name, Type, Value) of each message attribute, checked."""
         attrs = self._sns.get("MessageAttributes") or {}
-        where = f"Records[{self._i}].Sns.MessageAttributes"
+        where = self._dotted("Sns", "MessageAttributes")
         if not isinstance(attrs, dict):
             raise malformed(EVENT_SOURCE, where, f"expected an object, got {type(attrs).__name__}")
         for name, attr in attrs.items():
@@ -102,11 +84,11 @@ class SnsMessage(TopicMessage):
 
     @property
     def id(self) -> str:  # type: ignore[override]
-        return self._string("MessageId")
+        return self._string("Sns", "MessageId")
 
     @property
     def topic(self) -> str:  # type: ignore[override]
-        return arn_name(self._string("TopicArn"))
+        return arn_name(self._string("Sns", "TopicArn"))
 
     @property
     def subject(self) -> str | None:  # type: ignore[override]
@@ -114,7 +96,7 @@ class SnsMessage(TopicMessage):
 
     @property
     def text(self) -> str:
-        return self._string("Message")
+        return self._string("Sns", "Message")
 
     @property
     def body(self) -> bytes:  # type: ignore[override]
@@ -129,9 +111,7 @@ class SnsMessage(TopicMessage):
 
     @property
     def published_at(self) -> datetime:  # type: ignore[override]
-        return parse_iso(
-            self._string("Timestamp"), EVENT_SOURCE, f"Records[{self._i}].Sns.Timestamp"
-        )
+        return self._iso_time("Sns", "Timestamp")
 
     @property
     def extensions(self) -> dict[str, Any]:  # type: ignore[override]
@@ -154,10 +134,7 @@ class SnsMessage(TopicMessage):
 
 
 def from_native(event: dict[str, Any]) -> list[TopicMessage]:
-    records = need(event, "Records", EVENT_SOURCE, "")
-    if not isinstance(records, list):
-        raise malformed(EVENT_SOURCE, "Records", f"expected a list, got {type(records).__name__}")
-    return [SnsMessage(r, i) for i, r in enumerate(records)]
+    return record_views(SnsMessage, event, EVENT_SOURCE)
 
 
 # -- neutral → native ------------------------------------------------------------------
@@ -192,8 +169,7 @@ def _local_notification(msg: TopicMessage, topic_arn: str, subscription: str) ->
 
 
 def record(msg: TopicMessage) -> dict[str, Any]:
-    # Another provider's extensions mean nothing here: render AWS defaults instead.
-    ext = dict(msg.extensions) if msg.provider == "aws" else {}
+    ext = aws_extensions(msg)
     types = ext.pop(TYPES, None) or {}
     sns_ext = dict(ext.pop("Sns", None) or {})
     kept = sns_ext.pop("MessageAttributes", None) or {}
@@ -218,5 +194,4 @@ def record(msg: TopicMessage) -> dict[str, Any]:
 
 
 def to_native(messages: TopicMessage | list[TopicMessage], **_: Any) -> native_types.SNSEvent:
-    items = [messages] if isinstance(messages, NeutralEvent) else messages
-    return cast("native_types.SNSEvent", {"Records": [record(m) for m in items]})
+    return cast("native_types.SNSEvent", {"Records": [record(m) for m in as_list(messages)]})

@@ -16,6 +16,7 @@ from polyfn.results import BatchOutcome
 
 from .. import defaults
 from .._fields import arn_name, datetime_to_ms, malformed, ms_to_datetime, need, without
+from ._views import RecordView, aws_extensions
 
 if TYPE_CHECKING:
     from .. import native_types
@@ -32,18 +33,18 @@ def _value_key(attr: dict[str, Any]) -> str:
     return "binaryValue" if str(attr.get("dataType", "")).startswith("Binary") else "stringValue"
 
 
-class SqsMessage(QueueMessage):
+class SqsMessage(RecordView, QueueMessage):
     """A lazy view of one SQS record.
 
     ``id`` and ``text`` are bound when the view is made: the dispatcher reads every id
     anyway and nearly every handler reads the body, and a slot reads several times faster
     than a property. Binding copies two references; nothing is parsed or decoded. A
     record lacking either field becomes an :class:`_IncompleteSqsMessage`, whose reads
-    of the missing field raise the typed error.
+    of the missing field raise the typed error. (Hence its own ``__init__``, not
+    RecordView's.)
     """
 
     __slots__ = ("_i", "_r", "id", "text")
-    provider = "aws"
     event_source = EVENT_SOURCE
 
     def __init__(self, record: dict[str, Any], index: int) -> None:
@@ -54,11 +55,6 @@ class SqsMessage(QueueMessage):
             self.text = record["body"]
         except (KeyError, TypeError):
             self.__class__ = _IncompleteSqsMessage
-
-    def _need(self, key: str, mapping: Any = None, where: str = "") -> Any:
-        return need(
-            self._r if mapping is None else mapping, key, EVENT_SOURCE, f"Records[{self._i}]{where}"
-        )
 
     @property
     def native(self) -> native_types.SQSRecord:  # type: ignore[override]
@@ -190,8 +186,7 @@ def record(msg: QueueMessage) -> dict[str, Any]:
     # hashlib (OpenSSL) is only needed here, not at cold start.
     import hashlib
 
-    # Another provider's extensions mean nothing here: render AWS defaults instead.
-    ext = dict(msg.extensions) if msg.provider == "aws" else {}
+    ext = aws_extensions(msg)
     shapes = ext.pop("messageAttributes", {})
     sent = msg.enqueued_at or datetime.now(UTC)
     attrs: dict[str, Any] = {

@@ -49,6 +49,17 @@ def _table(arn: str) -> str:
     return arn.split(":table/")[1].split("/")[0] if ":table/" in arn else arn.rsplit(":", 1)[-1]
 
 
+def _read_error(name: str, mutate, read) -> MalformedEventError:
+    """What ``read`` raises on the second record of sample ``name`` broken by ``mutate``."""
+    event = copy.deepcopy(load_event(name))
+    mutate(event["Records"][1])
+    view = from_native(event)[1]
+    with pytest.raises(MalformedEventError) as info:
+        read(view)
+    assert "KeyError" not in str(info.value)
+    return info.value
+
+
 # -- DynamoDB Streams: every sample ----------------------------------------------------
 @pytest.mark.parametrize("path", DYNAMODB_FILES, ids=lambda p: p.name)
 def test_dynamodb_sample_is_recognised_and_round_trips(path):
@@ -297,15 +308,10 @@ def test_other_providers_extensions_do_not_leak_into_dynamodb():
     ],
 )
 def test_dynamodb_malformed_fields_are_named(mutate, field):
-    event = copy.deepcopy(load_event("dynamodb__lambda-go__dynamodb-event.json"))
-    mutate(event["Records"][1])
-    change = from_native(event)[1]
-    with pytest.raises(MalformedEventError) as info:
-        change.values()
-        change.extensions  # noqa: B018 - reading it is the test
-    err = info.value
+    err = _read_error(
+        "dynamodb__lambda-go__dynamodb-event.json", mutate, lambda c: (c.values(), c.extensions)
+    )
     assert (err.provider, err.source, err.field) == ("aws", "aws:dynamodb", field)
-    assert "KeyError" not in str(err)
 
 
 def test_dynamodb_records_must_be_a_list():
@@ -371,14 +377,8 @@ def test_kinesis_values():
     ],
 )
 def test_kinesis_malformed_fields_are_named(mutate, field):
-    event = copy.deepcopy(load_event("kinesis__powertools__kinesisStreamEvent.json"))
-    mutate(event["Records"][1])
-    msg = from_native(event)[1]
-    with pytest.raises(MalformedEventError) as info:
-        msg.values()
-    err = info.value
+    err = _read_error("kinesis__powertools__kinesisStreamEvent.json", mutate, lambda m: m.values())
     assert (err.provider, err.source, err.field) == ("aws", "aws:kinesis", field)
-    assert "KeyError" not in str(err)
 
 
 # -- Kinesis: neutral → native -----------------------------------------------------------
