@@ -11,7 +11,7 @@ from polyfn.dispatch import run_batch, run_event, run_http
 from polyfn.errors import DefinitionError, HandlerError
 from polyfn.outputs import Outputs
 from polyfn.routing import match_route
-from polyfn.triggers import TopicTrigger
+from polyfn.triggers import ScheduleTrigger, TopicTrigger
 
 from .context import make_context
 from .recognise import source_module
@@ -79,6 +79,10 @@ def invoke(app: App, fixed: Function | None, event: Any, context: Any, outputs: 
                 fn.name, "aws", src.EVENT_SOURCE, first.error or RuntimeError(first.id)
             )
         return None
+    if kind == "schedule":
+        declared = fn.trigger_of("schedule")
+        if isinstance(declared, ScheduleTrigger):
+            events[0].schedule = declared.expression  # as declared, on every provider
     if len(events) == 1:
         return run_event(fn, events[0], ctx)
     # Several single-event records (an S3 notification may carry more than one): each

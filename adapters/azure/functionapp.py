@@ -496,6 +496,8 @@ class _Invoker:
                 return None
         else:
             event = src.from_native(obj, self.binding)
+        if isinstance(self.spec.trigger, ScheduleTrigger):
+            event.schedule = self.spec.trigger.expression  # as declared, on every provider
         return event if self._wanted(event) else None
 
     def _wanted(self, event: Any) -> bool:

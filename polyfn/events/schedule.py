@@ -17,7 +17,9 @@ class ScheduleEvent(NeutralEvent):
     defaults: ClassVar[dict[str, Any]] = {"id": None}
 
     schedule: str
-    """The rule or job that fired: its name, or its expression where no name is known."""
+    """The schedule as the function declared it (``rate(1 hour)``, ``cron(...)``), the same
+    on every provider; an event not yet routed to a function holds the provider's own
+    name for the job (EventBridge rule, Azure NCRONTAB expression)."""
     scheduled_time: datetime
     id: str | None
 

@@ -40,7 +40,7 @@ def _name(arn: str) -> str:
 class ScheduledEvent(EventView, ScheduleEvent):
     """A lazy view of an EventBridge Scheduled Event."""
 
-    __slots__ = ("_e",)
+    __slots__ = ("_declared", "_e")
     event_source = EVENT_SOURCE
 
     @property
@@ -49,6 +49,20 @@ class ScheduledEvent(EventView, ScheduleEvent):
 
     @property
     def schedule(self) -> str:  # type: ignore[override]
+        """The function's declared expression once the adapter set it (portable across
+        providers); before that, the rule's name."""
+        try:
+            return self._declared
+        except AttributeError:
+            return self.rule
+
+    @schedule.setter
+    def schedule(self, expression: str) -> None:
+        self._declared = expression
+
+    @property
+    def rule(self) -> str:
+        """The name of the EventBridge rule (or Scheduler schedule) that fired."""
         resources = self._at("resources")
         if not isinstance(resources, list) or not resources:
             raise malformed(EVENT_SOURCE, "resources[0]", "expected the rule's ARN")

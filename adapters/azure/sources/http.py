@@ -55,11 +55,6 @@ def polyfn_route(route: str | None) -> str | None:
     return converted if converted.startswith("/") else "/" + converted
 
 
-def azure_route(route: str) -> str:
-    """A polyfn route as an Azure route template (``/files/{rest+}`` → ``files/{*rest}``)."""
-    return re.sub(r"\{([A-Za-z_][A-Za-z0-9_]*)\+\}", r"{*\1}", route).lstrip("/")
-
-
 def cookies_from_header(value: str | None) -> dict[str, str]:
     out: dict[str, str] = {}
     for part in (value or "").split(";"):
@@ -208,6 +203,23 @@ def url_of(request: HttpRequest, ext: dict[str, Any]) -> str:
     return urlunsplit((scheme, netloc, request.path, urlencode(request.query.multi_items()), ""))
 
 
+def route_params(request: HttpRequest, binding: c.Binding | None) -> dict[str, str]:
+    """The route parameters the host computes by matching the URL path against the
+    binding's route template (under any route prefix); the request's own if it has them."""
+    if request.path_params:
+        return dict(request.path_params)
+    route = polyfn_route(c.setting(binding, "route") if binding else None)
+    if not route or "{" not in route:
+        return {}
+    from polyfn.routing import match_route
+
+    path = request.path
+    params = match_route(route, path)
+    if params is None and path.count("/") > 1:  # "/api/orders/1" under a route prefix
+        params = match_route(route, "/" + path.split("/", 2)[2])
+    return params or {}
+
+
 def to_host(request: HttpRequest, binding: c.Binding | None = None) -> HostInvocation:
     """The RpcHttp datum as the Python worker hands it to the converter."""
     ext = c.extensions_of(request, EVENT_SOURCE)
@@ -226,7 +238,7 @@ def to_host(request: HttpRequest, binding: c.Binding | None = None) -> HostInvoc
         "url": c.string(url_of(request, ext)),
         "headers": {k: c.string(v) for k, v in headers.items()},
         "body": c.datum(request.body, "bytes"),
-        "params": {k: c.string(str(v)) for k, v in request.path_params.items()},
+        "params": {k: c.string(str(v)) for k, v in route_params(request, binding).items()},
         "query": {k: c.string(v) for k, v in params.items()},
     }
     return HostInvocation(c.datum(value, "http"), {})

@@ -7,8 +7,8 @@ from the JSON the host sends (the extension's TimerInfo serialised:
 provenance in tests/events/azure/PROVENANCE.md.
 
 ``schedule`` is the binding's ``schedule`` expression (six-field NCRONTAB or a TimeSpan,
-an ``%AppSetting%`` reference resolved): an Azure timer has no name of its own besides
-its function's, which the context already gives.
+an ``%AppSetting%`` reference resolved) until the function app's wrapper sets it to the
+schedule the polyfn function declared, which is what handlers see on every provider.
 
 ``scheduled_time``: the timer listener builds the TimerInfo with the schedule status as
 it was before the invocation (azure-webjobs-sdk-extensions, TimerListener.InvokeJobFunction),
@@ -45,7 +45,7 @@ NEVER = "0001-01-01T00:00:00"
 class TimerScheduleEvent(ScheduleEvent):
     """A view of one ``func.TimerRequest``."""
 
-    __slots__ = ("_b", "_t", "_when")
+    __slots__ = ("_b", "_declared", "_t", "_when")
     provider = "azure"
     event_source = EVENT_SOURCE
     id = None
@@ -64,7 +64,16 @@ class TimerScheduleEvent(ScheduleEvent):
 
     @property
     def schedule(self) -> str:  # type: ignore[override]
-        return c.setting(self._b, "schedule")
+        """The function's declared expression once the adapter set it (portable across
+        providers); before that, the binding's NCRONTAB expression."""
+        try:
+            return self._declared
+        except AttributeError:
+            return c.setting(self._b, "schedule")
+
+    @schedule.setter
+    def schedule(self, expression: str) -> None:
+        self._declared = expression
 
     @property
     def scheduled_time(self) -> datetime:  # type: ignore[override]

@@ -59,7 +59,6 @@ import inspect
 import json
 import subprocess
 import sys
-import threading
 import typing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,6 +86,7 @@ from polyfn.adapters.azure import (
     function_app,
     host_json,
     to_ncrontab,
+    worker,
 )
 from polyfn.adapters.azure.context import make_context
 from polyfn.adapters.azure.functionapp import azure_route, binding_settings
@@ -148,43 +148,14 @@ class _Trace:
         self.attributes: dict[str, str] = {}
 
 
-class _Retry:
-    retry_count = 0
-    max_retry_count = 0
-    exception = None
-
-
-class WorkerContext(func.Context):
+def WorkerContext(function_name: str, invocation_id: str = "0f7d4a62-inv") -> Any:
     """What the worker passes as ``context`` (azure_functions_worker/bindings/context.py)."""
-
-    def __init__(self, function_name: str, invocation_id: str = "0f7d4a62-inv") -> None:
-        self._name = function_name
-        self._id = invocation_id
-        self._trace = _Trace("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "k=v")
-
-    @property
-    def invocation_id(self) -> str:
-        return self._id
-
-    @property
-    def thread_local_storage(self) -> Any:
-        return threading.local
-
-    @property
-    def function_name(self) -> str:
-        return self._name
-
-    @property
-    def function_directory(self) -> str:
-        return "/home/site/wwwroot"
-
-    @property
-    def trace_context(self) -> Any:
-        return self._trace
-
-    @property
-    def retry_context(self) -> Any:
-        return _Retry()
+    return worker.WorkerContext(
+        function_name,
+        invocation_id,
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "k=v",
+    )
 
 
 def invoke(indexed: dict[str, Any], name: str, obj: Any) -> Any:
@@ -194,8 +165,8 @@ def invoke(indexed: dict[str, Any], name: str, obj: Any) -> Any:
 
 
 def source(name: str) -> Any:
-    """A source module (written alongside this adapter): skip until it exists."""
-    return pytest.importorskip(f"polyfn.adapters.azure.sources.{name}")
+    """A source module of the adapter."""
+    return importlib.import_module(f"polyfn.adapters.azure.sources.{name}")
 
 
 # -- the sample -----------------------------------------------------------------------------
