@@ -1,6 +1,6 @@
-"""Run polyfn's benchmarks: cold-start import time, then per-event cost.
+"""Run polyfn's benchmarks: import time, per-event cost (AWS), per-invocation (Azure).
 
-python bench/run.py [--runs 15] [--repeat 7] [--only import|event]
+python bench/run.py [--runs 15] [--repeat 7] [--only import|event|azure]
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import azure_event
 import import_time
 import per_event
 
@@ -19,13 +20,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per import case")
     parser.add_argument("--repeat", type=int, default=7, help="timeit rounds per per-event row")
-    parser.add_argument("--only", choices=("import", "event"), help="run one benchmark only")
+    parser.add_argument(
+        "--only", choices=("import", "event", "azure"), help="run one benchmark only"
+    )
     args = parser.parse_args(argv)
-    if args.only != "event":
+    if args.only in (None, "import"):
         import_time.main(["--runs", str(args.runs)])
         print()
-    if args.only != "import":
+    if args.only in (None, "event"):
         per_event.main(["--repeat", str(args.repeat)])
+    if args.only in (None, "azure"):
+        if args.only is None:
+            print()
+        azure_event.main(["--repeat", str(args.repeat)])
     return 0
 
 
