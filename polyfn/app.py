@@ -23,10 +23,48 @@ from polyfn.triggers import (
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+_OUTPUTS_ATTR = "__polyfn_outputs__"
+
+
+class DeclaredOutputs:
+    """The queues, topics, buckets and event buses a function writes to.
+
+    Declaring them is optional: ``ctx.outputs`` reaches any target. A declaration lets
+    an adapter bind what the platform can bind ahead of time (Azure output bindings,
+    delivered by the host after the function succeeds) and lets deployment descriptors
+    grant access.
+    """
+
+    __slots__ = ("buckets", "buses", "queues", "topics")
+
+    def __init__(
+        self,
+        queues: Iterable[str] = (),
+        topics: Iterable[str] = (),
+        buckets: Iterable[str] = (),
+        buses: Iterable[str] = (),
+    ) -> None:
+        self.queues = tuple(queues)
+        self.topics = tuple(topics)
+        self.buckets = tuple(buckets)
+        self.buses = tuple(buses)
+        for kind in self.__slots__:
+            for target in getattr(self, kind):
+                if not isinstance(target, str) or not target:
+                    raise DefinitionError(f"outputs: {kind}: {target!r} is not a name")
+
+    def __bool__(self) -> bool:
+        return bool(self.queues or self.topics or self.buckets or self.buses)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__ if getattr(self, k))
+        return f"DeclaredOutputs({shown})"
+
+
 class Function:
     """One user function: its handler and the triggers bound to it."""
 
-    __slots__ = ("batch", "handler", "is_async", "name", "takes_context", "triggers")
+    __slots__ = ("batch", "handler", "is_async", "name", "outputs", "takes_context", "triggers")
 
     def __init__(
         self,
@@ -44,6 +82,8 @@ class Function:
         """True when the handler takes the whole batch (a list) instead of one record."""
         self.takes_context = takes_context
         self.is_async = is_async
+        self.outputs = DeclaredOutputs()
+        """The outputs the function declared it writes to (see App.outputs)."""
 
     def __repr__(self) -> str:
         return f"Function({self.name!r}, triggers={self.triggers!r}, batch={self.batch})"
@@ -127,6 +167,7 @@ class App:
                     takes_context=_takes_context(handler),
                     is_async=_is_async(handler),
                 )
+                fn.outputs = getattr(handler, _OUTPUTS_ATTR, fn.outputs)
                 self.functions[fname] = fn
                 self._by_handler[id(handler)] = fn
             elif fn.batch != batch:
@@ -243,6 +284,29 @@ class App:
     ) -> Callable[[F], F]:
         """Events from an event bus (EventBridge, Event Grid, Eventarc) as CloudEvents."""
         return self._register(EventTrigger(source, type, bus), name, False)
+
+    def outputs(
+        self,
+        *,
+        queues: Iterable[str] = (),
+        topics: Iterable[str] = (),
+        buckets: Iterable[str] = (),
+        buses: Iterable[str] = (),
+    ) -> Callable[[F], F]:
+        """Declare what the function writes to through ``ctx.outputs`` (optional): the
+        queues it sends to, topics it publishes to, buckets it puts into and event buses
+        it emits to. Stack it with the trigger decorators, in any order."""
+        declared = DeclaredOutputs(queues, topics, buckets, buses)
+
+        def decorate(handler: F) -> F:
+            fn = self._by_handler.get(id(handler))
+            if fn is not None:
+                fn.outputs = declared
+            else:  # the trigger decorator runs later and picks it up
+                setattr(handler, _OUTPUTS_ATTR, declared)
+            return handler
+
+        return decorate
 
     # -- lookup ------------------------------------------------------------------------
     def function(self, name: str) -> Function:

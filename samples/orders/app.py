@@ -33,6 +33,7 @@ EVENTS_TOPIC = "order-events"
 
 
 @app.post("/orders")
+@app.outputs(queues=[ORDERS_QUEUE])
 def create_order(req: HttpRequest, ctx: Context) -> dict:
     order = req.json()
     if not isinstance(order, dict) or not order.get("items"):
@@ -49,6 +50,7 @@ def get_order(req: HttpRequest, ctx: Context) -> dict:
 
 
 @app.queue(ORDERS_QUEUE, batch_size=10, max_deliveries=3)
+@app.outputs(buckets=[RECEIPTS_BUCKET], topics=[EVENTS_TOPIC])
 def process_order(msg: QueueMessage, ctx: Context) -> None:
     order = msg.json()
     if not order.get("items"):

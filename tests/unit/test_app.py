@@ -175,3 +175,26 @@ def test_catch_all_gateway_routes_fall_back_to_the_path():
     app = _app()
     req = HttpRequest("GET", "/orders/7", route="/{proxy+}", path_params={"proxy": "orders/7"})
     assert app.route(req)[0].name == "get_order"
+
+
+def test_outputs_are_declared_in_either_order():
+    app = App("x")
+
+    @app.outputs(queues=["orders"], buckets=["receipts"])
+    @app.post("/orders")
+    def create(req, ctx): ...
+
+    @app.queue("orders")
+    @app.outputs(topics=["order-events"], buses=["default"])
+    def process(msg, ctx): ...
+
+    @app.get("/plain")
+    def plain(req): ...
+
+    assert app.function("create").outputs.queues == ("orders",)
+    assert app.function("create").outputs.buckets == ("receipts",)
+    assert app.function("process").outputs.topics == ("order-events",)
+    assert app.function("process").outputs.buses == ("default",)
+    assert not app.function("plain").outputs
+    with pytest.raises(DefinitionError, match="outputs: queues"):
+        app.outputs(queues=[""])
