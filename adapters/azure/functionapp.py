@@ -47,6 +47,20 @@ message of the batch, and each is redelivered (its delivery count rising) until 
 dead-letters. On Storage queues, which Azure delivers one message per invocation, a
 ``batch=True`` handler receives a list of one.
 
+Outputs. ``ctx.outputs`` reaches any target through the Azure SDKs (outputs.py). The
+targets a function declares (``@app.outputs``) become output bindings of its Azure
+functions where Azure can bind them: queues → Storage queue (or, with
+``queue_service="servicebus"``, Service Bus queue) outputs, topics → Service Bus topic
+outputs, event buses → Event Grid outputs. Declared buckets get no binding: a blob output
+binding writes one blob whose path is fixed in function.json (or made of trigger data),
+while ``put(bucket, key)`` chooses the key at run time, so ``put`` stays on the SDK
+driver; so do queues the app reads as FIFO (Service Bus sessions: every send needs a
+session id). What the handler sends to a binding is handed to it only when the handler
+succeeded (the host then delivers it; a failed invocation delivers nothing); what a
+binding cannot carry (binary bodies, group or de-duplication ids, delays, Service Bus
+attributes and subjects) goes through the SDK at the call. bindings_out.py has the rules.
+``function_app(app, outputs=...)`` replaces the SDK drivers, not the bindings.
+
 Filters. A topic's attribute filter is applied here, before the handler (messages that do
 not match are completed and not handled); deploy it as a SQL filter rule on the
 subscription too, so they are not delivered at all. Storage prefixes and suffixes are in
@@ -69,8 +83,9 @@ from typing import Any
 import azure.functions as func
 
 from polyfn.app import App, Function
-from polyfn.dispatch import IN_ORDER, run_batch, run_event, run_http
-from polyfn.errors import DefinitionError, HandlerError, UnsupportedEventError
+from polyfn.dispatch import IN_ORDER, call, run_batch, run_event, run_http
+from polyfn.errors import DefinitionError, HandlerError, PolyfnError, UnsupportedEventError
+from polyfn.events.http import as_response
 from polyfn.outputs import Outputs, unconfigured_driver
 from polyfn.triggers import (
     ChangeTrigger,
@@ -87,6 +102,9 @@ from polyfn.triggers import (
 from .context import make_context
 from .ncrontab import to_ncrontab
 from .options import AzureOptions, RetryPolicy, resolve
+
+if typing.TYPE_CHECKING:
+    from .bindings_out import BindingDriver, OutputBindings
 
 log = logging.getLogger("polyfn")
 
@@ -135,7 +153,7 @@ class AzureFunction:
     reads. ``settings`` are the trigger decorator's keyword arguments. (A plain class: a
     dataclass costs a millisecond at import, on every cold start.)"""
 
-    __slots__ = ("function", "kind", "name", "retry", "settings", "trigger")
+    __slots__ = ("function", "kind", "name", "output_bindings", "retry", "settings", "trigger")
 
     def __init__(
         self,
@@ -152,6 +170,8 @@ class AzureFunction:
         self.kind = kind
         self.settings: dict[str, Any] = settings if settings is not None else {}
         self.retry = retry
+        self.output_bindings: OutputBindings | None = None
+        """The function's declared outputs Azure binds (bindings_out.py), if any."""
 
     def __repr__(self) -> str:
         return f"AzureFunction({self.name!r}, {self.kind!r}, {self.settings!r})"
@@ -168,7 +188,14 @@ def plan(app: App, options: AzureOptions | None = None) -> list[AzureFunction]:
     options = options or AzureOptions()
     out: list[AzureFunction] = []
     taken = set(app.functions)
+    fifo = [
+        t.name
+        for fn in app.functions.values()
+        for t in fn.triggers
+        if isinstance(t, QueueTrigger) and t.fifo
+    ]
     for fn in app.functions.values():
+        bound = _output_bindings(fn, options, fifo) if fn.outputs else None
         for i, trigger in enumerate(fn.triggers):
             name = fn.name if i == 0 else f"{fn.name}_{i + 1}"
             if not _NAME.match(name):
@@ -182,8 +209,17 @@ def plan(app: App, options: AzureOptions | None = None) -> list[AzureFunction]:
                     f"would be named like the function {name!r}: rename one of them"
                 )
             taken.add(name)
-            out.append(_translate(name, fn, trigger, options))
+            spec = _translate(name, fn, trigger, options)
+            spec.output_bindings = bound
+            out.append(spec)
     return out
+
+
+def _output_bindings(fn: Function, options: AzureOptions, fifo: list[str]) -> OutputBindings | None:
+    # Imported here: an app that declares no outputs never loads the module.
+    from .bindings_out import OutputBindings
+
+    return OutputBindings(fn, options, fifo) or None
 
 
 def _fail(name: str, trigger: Trigger, field: str, reason: str) -> DefinitionError:
@@ -327,7 +363,8 @@ def function_app(
 ) -> func.FunctionApp:
     """The ``azure.functions.FunctionApp`` running ``app`` (an App, or ``"module:attribute"``
     naming one). Assign it to a module-level name in ``function_app.py``: the worker indexes
-    the one FunctionApp it finds there. ``outputs`` replaces the Azure SDK drivers."""
+    the one FunctionApp it finds there. ``outputs`` replaces the Azure SDK drivers: it
+    receives every output no output binding carries (see bindings_out.py)."""
     if isinstance(app, str):
         from polyfn.loader import load_app
 
@@ -370,6 +407,8 @@ def _register(
     else:
         decorate = fa.cosmos_db_trigger(arg_name=param, **kw)
     builder = decorate(wrapper)
+    if spec.output_bindings is not None:
+        builder = spec.output_bindings.register(fa, builder)
     if spec.retry is not None:
         builder = fa.retry(**spec.retry.decorator_kwargs())(builder)
     # The trigger's settings as indexed (function.json), for the source modules.
@@ -393,6 +432,8 @@ def binding_settings(trigger: Any) -> dict[str, Any]:
 def _wrapper(spec: AzureFunction, invoker: _Invoker) -> Any:
     """The Python function the worker calls: parameters named after the bindings and
     annotated with the types the worker checks; the context parameter is ``context``."""
+    if spec.output_bindings is not None:
+        return _wrapper_with_outputs(spec, invoker, spec.output_bindings)
     if spec.kind == "http":
 
         def azure_http(req: Any, context: Any) -> Any:
@@ -422,10 +463,74 @@ def _wrapper(spec: AzureFunction, invoker: _Invoker) -> Any:
     return wrapper
 
 
-class _Invoker:
-    """Runs one Azure function: native objects in, the polyfn handler, the verdict out."""
+def _wrapper_with_outputs(spec: AzureFunction, invoker: _Invoker, bound: OutputBindings) -> Any:
+    """The wrapper of a function with output bindings: the worker passes one ``Out`` per
+    binding, by name. Which bindings depends on the function, so the wrapper takes them as
+    keywords and states its parameters in ``__signature__`` and ``__annotations__``: the
+    worker reads exactly those (inspect.signature, typing.get_type_hints), and checks them
+    as it checks a hand-written function's."""
+    import inspect  # loaded already: azure.functions' decorators use it
 
-    __slots__ = ("binding", "fn", "options", "outputs", "root", "spec", "src", "timeout")
+    if spec.kind == "http":
+
+        def azure_http(req: Any, context: Any, **outs: Any) -> Any:
+            return invoker.http(req, context, outs)
+
+        wrapper: Any = azure_http
+        annotations: dict[str, Any] = {"req": func.HttpRequest, "context": func.Context}
+        returns: Any = func.HttpResponse
+    else:
+        handle = invoker.many if spec.many else invoker.one
+
+        def azure_function(event: Any, context: Any, **outs: Any) -> None:
+            handle(event, context, outs)
+
+        wrapper = azure_function
+        annotation = _MANY.get(spec.kind) if spec.many else None
+        annotations = {"event": annotation or _ANNOTATION[spec.kind], "context": func.Context}
+        returns = None
+    annotations.update(bound.annotations())
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    wrapper.__signature__ = inspect.Signature(
+        [inspect.Parameter(name, kind, annotation=a) for name, a in annotations.items()],
+        return_annotation=returns,
+    )
+    wrapper.__annotations__ = {**annotations, "return": returns}
+    wrapper.__name__ = wrapper.__qualname__ = spec.name
+    wrapper.__doc__ = f"polyfn function {spec.function.name!r} ({spec.trigger!r})"
+    return wrapper
+
+
+def _tracked(fn: Function) -> Function:
+    """``fn`` for HTTP invocations with output bindings: run_http answers a raised error
+    itself, so the handler marks, on returning, that the outputs may be delivered."""
+
+    def handler(request: Any, ctx: Any) -> Any:
+        response = as_response(call(fn, request, ctx))
+        ctx.outputs.driver.ok = True
+        return response
+
+    return Function(fn.name, handler, fn.triggers, fn.batch)
+
+
+class _Invoker:
+    """Runs one Azure function: native objects in, the polyfn handler, the verdict out.
+
+    ``outs`` (functions with output bindings): the worker's ``Out`` parameters; what the
+    handler sent to them is set only once it succeeded (bindings_out.py)."""
+
+    __slots__ = (
+        "binding",
+        "bound",
+        "fn",
+        "http_fn",
+        "options",
+        "outputs",
+        "root",
+        "spec",
+        "src",
+        "timeout",
+    )
 
     def __init__(self, spec: AzureFunction, options: AzureOptions, outputs: Outputs) -> None:
         self.spec = spec
@@ -436,6 +541,8 @@ class _Invoker:
         self.binding: dict[str, Any] = {}
         self.src: Any = None
         self.root = isinstance(spec.trigger, HttpTrigger) and spec.trigger.route == "/"
+        self.bound = spec.output_bindings
+        self.http_fn = _tracked(self.fn) if self.bound is not None else self.fn
 
     def _source(self) -> Any:
         # Source modules load on first invocation: indexing the app imports none of them.
@@ -443,39 +550,67 @@ class _Invoker:
             self.src = importlib.import_module(f"{__package__}.sources.{_SOURCE[self.spec.kind]}")
         return self.src
 
-    def http(self, req: Any, context: Any) -> Any:
+    def _driver(self, outs: dict[str, Any]) -> BindingDriver:
+        bound: Any = self.bound
+        for b in bound.bindings:
+            if b.arg not in outs:
+                missing = [b.arg for b in bound.bindings if b.arg not in outs]
+                raise PolyfnError(
+                    f"azure function {self.spec.name!r}: output binding parameter(s) "
+                    f"{missing} not passed (the worker passes one azure.functions.Out per "
+                    "output binding)"
+                )
+        return bound.driver(self.outputs.driver)
+
+    def http(self, req: Any, context: Any, outs: dict[str, Any] | None = None) -> Any:
         src = self.src or self._source()
         request = src.from_native(req, self.binding)
         if self.root:  # the stand-in parameter of the root route is no path parameter
             request.route = "/"
             request.path_params = {}
-        ctx = make_context(self.fn.name, context, self.outputs, self.timeout)
-        return src.response(run_http(self.fn, request, ctx))
+        if outs is None:
+            ctx = make_context(self.fn.name, context, self.outputs, self.timeout)
+            return src.response(run_http(self.fn, request, ctx))
+        driver = self._driver(outs)
+        ctx = make_context(self.fn.name, context, Outputs(driver), self.timeout)
+        response = run_http(self.http_fn, request, ctx)
+        if driver.ok:  # the handler returned: a raised HttpError or failure delivers nothing
+            driver.deliver(outs)
+        return src.response(response)
 
-    def one(self, obj: Any, context: Any) -> None:
+    def one(self, obj: Any, context: Any, outs: dict[str, Any] | None = None) -> None:
         """One message or event per invocation: a failure raises, so Azure retries it."""
         src = self.src or self._source()
         event = self._event(src, obj)
         if event is None:
             return
-        ctx = make_context(self.fn.name, context, self.outputs, self.timeout)
+        driver = None if outs is None else self._driver(outs)
+        port = self.outputs if driver is None else Outputs(driver)
+        ctx = make_context(self.fn.name, context, port, self.timeout)
         if self.fn.batch:
             self._settle(run_batch(self.fn, [event], ctx), src)
         else:
             run_event(self.fn, event, ctx)
+        if driver is not None:  # reached only when the handler succeeded
+            driver.deliver(outs)  # type: ignore[arg-type]
 
-    def many(self, obj: Any, context: Any) -> None:
+    def many(self, obj: Any, context: Any, outs: dict[str, Any] | None = None) -> None:
         """A batch (Event Hubs, Cosmos DB, Service Bus cardinality many): in order, the
         first failure stops it and fails the invocation (the module docstring says what
-        that means)."""
+        that means); output bindings get everything the records sent, or (a failure)
+        nothing."""
         src = self.src or self._source()
         events = src.from_native(obj, self.binding)
         if isinstance(self.spec.trigger, TopicTrigger):
             events = [e for e in events if self._wanted(e)]
         if not events:
             return
-        ctx = make_context(self.fn.name, context, self.outputs, self.timeout)
+        driver = None if outs is None else self._driver(outs)
+        port = self.outputs if driver is None else Outputs(driver)
+        ctx = make_context(self.fn.name, context, port, self.timeout)
         self._settle(run_batch(self.fn, events, ctx, IN_ORDER), src)
+        if driver is not None:
+            driver.deliver(outs)  # type: ignore[arg-type]
 
     def _settle(self, outcome: Any, src: Any) -> None:
         if outcome.failures:
@@ -545,7 +680,7 @@ class _LazyDriver:
             if e.name != f"{__package__}.outputs":
                 raise
             return unconfigured_driver("azure")
-        return AzureDriver(self._options)
+        return AzureDriver(self._options, queue_attributes=self._options.queue_attributes)
 
     def send(self, *args: Any) -> Any:
         return self._get().send(*args)

@@ -7,7 +7,8 @@ function; the neutral options map there:
 - Storage queues (``extensions.queues``): ``batchSize`` ← ``queue(batch_size=)`` (Azure
   takes at most 32), ``maxDequeueCount`` ← ``max_deliveries`` (it also counts blob trigger
   retries before the poison queue), ``visibilityTimeout`` ← ``visibility_timeout`` (on
-  Azure: the delay before a failed message is retried), ``messageEncoding``.
+  Azure: the delay before a failed message is retried), ``messageEncoding`` (for queue
+  triggers and queue output bindings alike).
 - Service Bus (``extensions.serviceBus``): ``maxMessageBatchSize`` ← ``batch_size`` of
   ``batch=True`` queue and topic functions (the others get one message at a time).
   ``max_deliveries`` is the queue's own MaxDeliveryCount, set where the queue is created:
@@ -86,7 +87,12 @@ def host_json(app: App, options: AzureOptions | None = None) -> dict[str, Any]:
             event_hubs.set("initialOffsetOptions", offset, spec.name, f"start={t.start!r}")
 
     extensions: dict[str, Any] = {"http": {"routePrefix": options.route_prefix}}
-    if queues.values or any(s.kind in ("queue", "blob") for s in functions):
+    # Queue output bindings encode messages as host.json says, too (bindings_out.py).
+    if queues.values or any(
+        s.kind in ("queue", "blob")
+        or any(b.kind == "queue" for b in (s.output_bindings.bindings if s.output_bindings else ()))
+        for s in functions
+    ):
         queues.values.setdefault("messageEncoding", options.queue_message_encoding)
         extensions["queues"] = queues.values
     if service_bus.values:

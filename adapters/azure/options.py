@@ -110,6 +110,10 @@ class AzureOptions:
     queue_message_encoding: Literal["base64", "none"] = "base64"
     """host.json ``queues.messageEncoding``: how Storage queue triggers and outputs encode
     message bodies (Azure's default base64; the SDK drivers follow it)."""
+    queue_attributes: Literal["warn", "error"] = "warn"
+    """Queue Storage messages have no attributes: ``"warn"`` sends the body and logs a
+    warning once per queue naming what was dropped, ``"error"`` refuses the message
+    (the SDK driver and the queue output bindings alike)."""
 
     stream_retry: RetryPolicy | None = field(default_factory=_default_stream_retry)
     """Retry policy of Event Hubs and Cosmos DB triggers: a failed batch is re-run until it
@@ -135,6 +139,8 @@ class AzureOptions:
             raise DefinitionError(
                 "azure options: queue_message_encoding: must be 'base64' or 'none'"
             )
+        if self.queue_attributes not in ("warn", "error"):
+            raise DefinitionError("azure options: queue_attributes: must be 'warn' or 'error'")
         if self.function_timeout is not None and self.function_timeout <= 0:
             raise DefinitionError("azure options: function_timeout: must be positive seconds")
 

@@ -293,6 +293,9 @@ class AzureDriver:
     def emit(self, event: CloudEvent, bus: str | None) -> str:
         from azure.core.messaging import CloudEvent as AzureCloudEvent
 
+        if bus == "default":  # the neutral default bus is the app's own topic settings
+            bus = None
+
         try:
             native = AzureCloudEvent(
                 event.source,

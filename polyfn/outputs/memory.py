@@ -50,6 +50,6 @@ class MemoryDriver:
         )
 
     def emit(self, event: CloudEvent, bus: str | None) -> str:
-        from polyfn.events._base import json_bytes
+        from polyfn.outputs import encode_body
 
-        return self._keep("emit", bus or "default", json_bytes(event.data), event=event)
+        return self._keep("emit", bus or "default", encode_body(event.data), event=event)

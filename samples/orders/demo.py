@@ -53,7 +53,8 @@ class OnAzure:
         from polyfn.adapters.azure import function_app
         from polyfn.adapters.azure.worker import Worker
 
-        self._worker = Worker(function_app(app, outputs=outputs))
+        # Output bindings are delivered to the same memory, as the host would deliver them.
+        self._worker = Worker(function_app(app, outputs=outputs), deliver=outputs.driver)
 
     def run(self, function: str, event: Any, source: str | None = None) -> tuple[str, Any]:
         trigger = self._worker.function(function).trigger["type"]

@@ -126,6 +126,9 @@ def index_like_the_worker(fa: func.FunctionApp) -> dict[str, dict[str, Any]]:
             params.pop("context")
         assert set(params) == set(bound), name
         for param in params:
+            if typing.get_origin(hints[param]) is func.Out:
+                continue  # output bindings: worker.check_function below, and
+                # test_output_bindings.py
             converter = registry.get(bound[param].type)
             assert converter is not None, (name, bound[param].type)
             assert converter.check_input_type_annotation(hints[param]), (name, param)
@@ -133,6 +136,7 @@ def index_like_the_worker(fa: func.FunctionApp) -> dict[str, dict[str, Any]]:
             out_converter = registry.get(bindings["$return"].type)
             assert out_converter.check_output_type_annotation(hints["return"]), name
         doc = json.loads(fn.get_function_json())
+        worker.check_function(name, user, doc["bindings"])
         out[name] = {
             "bindings": [_normalise(b) for b in doc["bindings"]],
             "retry": fn.get_settings_dict("retry_policy"),
@@ -181,6 +185,14 @@ ORDERS = {
             "route": "orders",
         },
         {"type": "http", "direction": "out", "name": "$return"},
+        # @app.outputs(queues=["orders"]): test_output_bindings.py
+        {
+            "type": "queue",
+            "direction": "out",
+            "name": "queueOrders",
+            "queueName": "orders",
+            "connection": "AzureWebJobsStorage",
+        },
     ],
     "get_order": [
         {
@@ -200,7 +212,15 @@ ORDERS = {
             "name": "event",
             "queueName": "orders",
             "connection": "AzureWebJobsStorage",
-        }
+        },
+        # @app.outputs(buckets=["receipts"], topics=["order-events"]): no blob binding
+        {
+            "type": "serviceBus",
+            "direction": "out",
+            "name": "topicOrderEvents",
+            "topicName": "order-events",
+            "connection": "ServiceBusConnection",
+        },
     ],
     "notify": [
         {

@@ -1,0 +1,121 @@
+"""The neutral Context of one Cloud Functions invocation.
+
+- ``invocation_id``: the CloudEvent ``id`` for event functions (what Eventarc redelivers
+  with a retried event), the ``Function-Execution-Id`` header for HTTP functions (Google's
+  front end sets it; functions-framework makes one up when it is missing), else the trace.
+- ``trace``: the ``traceparent`` header (or CloudEvent extension) when there is one, else
+  ``X-Cloud-Trace-Context: TRACE_ID/SPAN_ID;o=1`` converted to W3C (the span id is
+  decimal there; ``o=1`` means sampled). Read on first use only.
+- ``region``: ``FUNCTION_REGION`` (set by Cloud Functions 1st gen), else
+  ``GOOGLE_CLOUD_REGION``; None on Cloud Run functions, which set neither.
+- ``deadline``: now + the function's timeout when known (``FUNCTION_TIMEOUT_SEC``, set by
+  1st gen, or ``GcpOptions.timeout``): Google tells the function no deadline otherwise.
+- ``function_name``: the polyfn function's (the same on every provider; the Google
+  function's name is ``K_SERVICE`` / ``FUNCTION_TARGET``, the target name, in ``native``'s
+  environment).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from polyfn.context import Context, TraceContext
+from polyfn.outputs import Outputs
+
+TRACE_HEADER = "X-Cloud-Trace-Context"
+EXECUTION_HEADER = "Function-Execution-Id"
+
+
+def cloud_trace_to_w3c(value: str | None) -> TraceContext | None:
+    """``105445aa7843bc8bf206b12000100000/1;o=1`` → W3C trace context (None when invalid)."""
+    if not value:
+        return None
+    trace_id, _, rest = value.partition("/")
+    span, _, options = rest.partition(";")
+    try:
+        span_id = int(span)
+    except ValueError:
+        return None
+    if len(trace_id) != 32 or not 0 < span_id < 2**64:
+        return None
+    sampled = "01" if options.strip() == "o=1" else "00"
+    return TraceContext.parse(f"00-{trace_id.lower()}-{span_id:016x}-{sampled}")
+
+
+def trace_of(headers: Any, attrs: Any = None) -> TraceContext | None:
+    """The trace of a request's headers or a CloudEvent's attributes."""
+    for source in (attrs, headers):
+        if source is None:
+            continue
+        parent = source.get("traceparent")
+        if parent:
+            parsed = TraceContext.parse(parent, source.get("tracestate") or None)
+            if parsed is not None:
+                return parsed
+    return None if headers is None else cloud_trace_to_w3c(headers.get(TRACE_HEADER))
+
+
+def _request_headers() -> Any:
+    # The Flask request functions-framework is serving (its headers carry the trace of
+    # CloudEvent deliveries too); None outside a request.
+    try:
+        from flask import has_request_context, request
+    except ImportError:  # pragma: no cover - flask comes with functions-framework
+        return None
+    return request.headers if has_request_context() else None
+
+
+def _deadline(timeout: int | None) -> float | None:
+    seconds = timeout or os.environ.get("FUNCTION_TIMEOUT_SEC")
+    try:
+        return time.time() + int(seconds) if seconds else None
+    except ValueError:
+        return None
+
+
+def _region() -> str | None:
+    return os.environ.get("FUNCTION_REGION") or os.environ.get("GOOGLE_CLOUD_REGION")
+
+
+def http_context(
+    function_name: str, request: Any, outputs: Outputs, timeout: int | None = None
+) -> Context:
+    headers = request.headers
+    invocation = headers.get(EXECUTION_HEADER) or headers.get(TRACE_HEADER) or "local"
+    return Context(
+        function_name,
+        invocation,
+        "gcp",
+        region=_region(),
+        deadline=_deadline(timeout),
+        trace_source=lambda: trace_of(headers),
+        outputs=outputs,
+        native=request,
+    )
+
+
+def event_context(
+    function_name: str,
+    native: Any,
+    attrs: Any,
+    outputs: Outputs,
+    timeout: int | None = None,
+) -> Context:
+    """``attrs``: the CloudEvent attributes (of the converted CloudEvent, for a legacy
+    event); ``native``: what the function was handed."""
+    headers = _request_headers()
+    invocation = (attrs or {}).get("id") or (
+        headers.get(EXECUTION_HEADER) if headers is not None else None
+    )
+    return Context(
+        function_name,
+        invocation or "local",
+        "gcp",
+        region=_region(),
+        deadline=_deadline(timeout),
+        trace_source=lambda: trace_of(headers, attrs),
+        outputs=outputs,
+        native=native,
+    )
