@@ -56,3 +56,20 @@ class NoRouteError(PolyfnError):
         self.provider = provider
         self.source = source
         super().__init__(f"{provider} {source} event: no function of the app matches {detail}")
+
+
+class OutputError(PolyfnError):
+    """An output that cannot be delivered as asked; names provider, service and resource.
+    Each adapter subclasses it with its ``provider``."""
+
+    provider = "?"
+
+    def __init__(self, service: str, resource: str, reason: str) -> None:
+        self.service = service
+        self.resource = resource
+        self.reason = reason
+        super().__init__(f"{self.provider} {service} {resource!r}: {reason}")
+
+
+class OutputTargetNotFound(OutputError):
+    """The queue, topic, bucket or bus does not exist (polyfn creates none)."""

@@ -71,11 +71,11 @@ as well).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
 import re
-import threading
 import typing
 from enum import Enum
 from typing import Any
@@ -86,7 +86,7 @@ from polyfn.app import App, Function
 from polyfn.dispatch import IN_ORDER, call, run_batch, run_event, run_http
 from polyfn.errors import DefinitionError, HandlerError, PolyfnError, UnsupportedEventError
 from polyfn.events.http import as_response
-from polyfn.outputs import Outputs, unconfigured_driver
+from polyfn.outputs import LazyDriver, Outputs
 from polyfn.triggers import (
     ChangeTrigger,
     EventTrigger,
@@ -371,7 +371,11 @@ def function_app(
         app = load_app(app)
     options = options or AzureOptions()
     functions = plan(app, options)
-    port = outputs if outputs is not None else Outputs(_LazyDriver(options))
+    port = (
+        outputs
+        if outputs is not None
+        else Outputs(LazyDriver(functools.partial(_sdk_driver, options)))
+    )
     # Every HTTP trigger carries its own auth level; the app-wide one is Azure's default.
     level = func.AuthLevel[(options.auth_level or "function").upper()]
     fa = func.FunctionApp(http_auth_level=level)
@@ -655,41 +659,8 @@ class _Invoker:
         return ok
 
 
-class _LazyDriver:
-    """The Azure output driver, built on the first output: a cold start that sends nothing
-    imports no SDK."""
+def _sdk_driver(options: AzureOptions) -> Any:
+    """The Azure SDK output driver (built on the first output by LazyDriver)."""
+    from .outputs import AzureDriver
 
-    __slots__ = ("_driver", "_lock", "_options")
-
-    def __init__(self, options: AzureOptions) -> None:
-        self._options = options
-        self._driver: Any = None
-        self._lock = threading.Lock()  # the worker runs sync functions on a thread pool
-
-    def _get(self) -> Any:
-        if self._driver is None:
-            with self._lock:
-                if self._driver is None:
-                    self._driver = self._build()
-        return self._driver
-
-    def _build(self) -> Any:
-        try:
-            from .outputs import AzureDriver
-        except ModuleNotFoundError as e:
-            if e.name != f"{__package__}.outputs":
-                raise
-            return unconfigured_driver("azure")
-        return AzureDriver(self._options, queue_attributes=self._options.queue_attributes)
-
-    def send(self, *args: Any) -> Any:
-        return self._get().send(*args)
-
-    def publish(self, *args: Any) -> Any:
-        return self._get().publish(*args)
-
-    def put(self, *args: Any) -> Any:
-        return self._get().put(*args)
-
-    def emit(self, *args: Any) -> Any:
-        return self._get().emit(*args)
+    return AzureDriver(options, queue_attributes=options.queue_attributes)

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from polyfn import errors
 from polyfn.errors import PolyfnError
 from polyfn.events.cloudevent import CloudEvent
 
@@ -38,18 +39,13 @@ STORAGE_QUEUE_MAX = 64 * 1024
 _METADATA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-class AzureOutputError(PolyfnError):
+class AzureOutputError(errors.OutputError):
     """An output that cannot be delivered as asked; names the service and the resource."""
 
-    def __init__(self, service: str, resource: str, reason: str) -> None:
-        self.provider = PROVIDER
-        self.service = service
-        self.resource = resource
-        self.reason = reason
-        super().__init__(f"{PROVIDER} {service} {resource!r}: {reason}")
+    provider = PROVIDER
 
 
-class OutputTargetNotFound(AzureOutputError):
+class OutputTargetNotFound(AzureOutputError, errors.OutputTargetNotFound):
     """The queue, container, topic or entity does not exist (polyfn creates none)."""
 
 

@@ -7,6 +7,8 @@ text, or any JSON-serialisable value (encoded as compact UTF-8 JSON).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from polyfn.errors import PolyfnError
@@ -102,6 +104,39 @@ class Outputs:
     def emit(self, event: CloudEvent, *, bus: str | None = None) -> str:
         """Put an event on an event bus (EventBridge, Event Grid, Eventarc)."""
         return self.driver.emit(event, bus)
+
+
+class LazyDriver:
+    """A driver built on first use from ``factory``: a cold start that sends nothing
+    imports no SDK. Thread-safe (runtimes may call handlers from a thread pool)."""
+
+    __slots__ = ("_driver", "_factory", "_lock")
+
+    def __init__(self, factory: Callable[[], OutputDriver]) -> None:
+        self._factory = factory
+        self._driver: OutputDriver | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> OutputDriver:
+        driver = self._driver
+        if driver is None:
+            with self._lock:
+                if self._driver is None:
+                    self._driver = self._factory()
+                driver = self._driver
+        return driver
+
+    def send(self, *args: Any) -> str:
+        return self._get().send(*args)
+
+    def publish(self, *args: Any) -> str:
+        return self._get().publish(*args)
+
+    def put(self, *args: Any) -> str | None:
+        return self._get().put(*args)
+
+    def emit(self, *args: Any) -> str:
+        return self._get().emit(*args)
 
 
 class _Unconfigured:
