@@ -13,9 +13,11 @@ installed by pip, load their ``.pyc`` files. ``--no-pyc`` measures that case ins
 
 The Azure rows (h-k) are reported in a second table, over bare and over
 ``import azure.functions``, which the Python worker has loaded before it imports
-``function_app.py``.
+``function_app.py``. The Google Cloud rows (l-o) in a third, over bare and over
+``import functions_framework``, which the framework has loaded before it loads
+``main.py``.
 
-    python bench/import_time.py [--runs 15] [--no-pyc] [--provider aws|azure]
+    python bench/import_time.py [--runs 15] [--no-pyc] [--provider aws|azure|gcp]
 """
 
 from __future__ import annotations
@@ -107,6 +109,28 @@ AZURE_CASES: tuple[Case, ...] = (
     ),
 )
 
+# Google Cloud: functions-framework is running (it serves the targets) when it loads the
+# user's main.py, so what polyfn adds there is the figure over (l). No goal: for reference.
+GCP_BASE = "l"
+GCP_CASES: tuple[Case, ...] = (
+    Case(
+        "l",
+        "functions_framework (loaded by the framework: the peer baseline)",
+        "import functions_framework",
+    ),
+    Case("m", "polyfn + GCP adapter alone (no functions_framework)", "import polyfn.adapters.gcp"),
+    Case(
+        "n",
+        "(l) + polyfn + GCP adapter",
+        "import functions_framework; import polyfn.adapters.gcp",
+    ),
+    Case(
+        "o",
+        "(n) + samples/orders/main.py loaded (targets(app) built)",
+        "import functions_framework; import samples.orders.main",
+    ),
+)
+
 
 def _run_once(code: str, env: dict[str, str]) -> float:
     start = time.perf_counter()
@@ -149,6 +173,10 @@ def report(medians: dict[str, float], runs: int, pyc: bool = True) -> str:
         if len(lines) > 2:
             lines.append("")
         lines += _azure_report(medians, base)
+    if all(c.key in medians for c in GCP_CASES):
+        if len(lines) > 2:
+            lines.append("")
+        lines += _gcp_report(medians, base)
     return "\n".join(lines)
 
 
@@ -186,6 +214,25 @@ def _azure_report(medians: dict[str, float], base: float) -> list[str]:
     return lines
 
 
+def _gcp_report(medians: dict[str, float], base: float) -> list[str]:
+    peer = medians[GCP_BASE]
+    lines = [
+        "Google Cloud Functions (functions-framework has imported functions_framework, (l), "
+        "before main.py)",
+        f"{'':3} {'case':66} {'median ms':>10} {'over bare':>10} {'over (l)':>10}",
+        f"{'a':3} {'bare interpreter (python -c pass)':66} {base * 1000:10.1f}",
+    ]
+    for case in GCP_CASES:
+        t = medians[case.key]
+        # (m) runs without functions_framework: only its figure over bare means something.
+        over_peer = "" if case.key in (GCP_BASE, "m") else f"{(t - peer) * 1000:10.1f}"
+        lines.append(
+            f"{case.key:3} {case.label:66} {t * 1000:10.1f} {(t - base) * 1000:10.1f} "
+            f"{over_peer:>10}"
+        )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per case")
@@ -193,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-pyc", action="store_true", help="compile every module (no bytecode cache)"
     )
     parser.add_argument(
-        "--provider", choices=("aws", "azure"), help="measure one adapter's rows only"
+        "--provider", choices=("aws", "azure", "gcp"), help="measure one adapter's rows only"
     )
     args = parser.parse_args(argv)
     pyc = not args.no_pyc
@@ -201,8 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         cases = CASES
     elif args.provider == "azure":
         cases = (CASES[0], *AZURE_CASES)  # (a), the bare interpreter, is the baseline
+    elif args.provider == "gcp":
+        cases = (CASES[0], *GCP_CASES)
     else:
-        cases = CASES + AZURE_CASES
+        cases = CASES + AZURE_CASES + GCP_CASES
     print(report(measure(args.runs, cases, pyc=pyc), args.runs, pyc))
     return 0
 

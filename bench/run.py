@@ -1,6 +1,6 @@
-"""Run polyfn's benchmarks: import time, per-event cost (AWS), per-invocation (Azure).
+"""Run polyfn's benchmarks: import time, per-event cost (AWS), per-invocation (Azure, GCP).
 
-python bench/run.py [--runs 15] [--repeat 7] [--only import|event|azure]
+python bench/run.py [--runs 15] [--repeat 7] [--only import|event|azure|gcp]
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import azure_event
+import gcp_event
 import import_time
 import per_event
 
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per import case")
     parser.add_argument("--repeat", type=int, default=7, help="timeit rounds per per-event row")
     parser.add_argument(
-        "--only", choices=("import", "event", "azure"), help="run one benchmark only"
+        "--only", choices=("import", "event", "azure", "gcp"), help="run one benchmark only"
     )
     args = parser.parse_args(argv)
     if args.only in (None, "import"):
@@ -33,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.only is None:
             print()
         azure_event.main(["--repeat", str(args.repeat)])
+    if args.only in (None, "gcp"):
+        if args.only is None:
+            print()
+        gcp_event.main(["--repeat", str(args.repeat)])
     return 0
 
 

@@ -41,7 +41,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from polyfn.errors import PolyfnError
+from polyfn import errors
 from polyfn.events.cloudevent import CloudEvent
 from polyfn.outputs import encode_body
 
@@ -57,18 +57,13 @@ _RESERVED_ATTRIBUTES = frozenset({"topic", "data", "ordering_key", "retry", "tim
 _CE_NAME = re.compile(r"[a-z0-9]+\Z")
 
 
-class GcpOutputError(PolyfnError):
+class GcpOutputError(errors.OutputError):
     """An output that cannot be delivered as asked; names the service and the resource."""
 
-    def __init__(self, service: str, resource: str, reason: str) -> None:
-        self.provider = PROVIDER
-        self.service = service
-        self.resource = resource
-        self.reason = reason
-        super().__init__(f"{PROVIDER} {service} {resource!r}: {reason}")
+    provider = PROVIDER
 
 
-class OutputTargetNotFound(GcpOutputError):
+class OutputTargetNotFound(GcpOutputError, errors.OutputTargetNotFound):
     """The topic or bucket does not exist (polyfn creates none)."""
 
 

@@ -56,17 +56,19 @@ invocation).
 
 from __future__ import annotations
 
+import functools
+import importlib
 import logging
 import re
-import threading
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 from polyfn.app import App, Function
 from polyfn.dispatch import run_batch, run_event, run_http
 from polyfn.errors import DefinitionError, HandlerError
 from polyfn.events.http import HttpResponse
-from polyfn.outputs import Outputs, unconfigured_driver
+from polyfn.outputs import LazyDriver, Outputs
 from polyfn.routing import compile_route, match_route
 from polyfn.triggers import (
     ChangeTrigger,
@@ -91,6 +93,16 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 HTTP = "http"
 CLOUDEVENT = "cloudevent"
 BACKGROUND = "event"  # functions-framework's name of the legacy signature
+_SOURCES: dict[str, ModuleType] = {}
+
+
+def _source(name: str) -> ModuleType:
+    """A source module, imported on its first event (cold starts load only the ones
+    used) and then kept: an import statement per event costs about half a microsecond."""
+    module = _SOURCES.get(name)
+    if module is None:
+        module = _SOURCES[name] = importlib.import_module(f"{__package__}.sources.{name}")
+    return module
 
 
 class GcpFunction:
@@ -261,7 +273,11 @@ def targets(
 
         app = load_app(app)
     options = options or GcpOptions()
-    port = outputs if outputs is not None else Outputs(_LazyDriver(options))
+    port = (
+        outputs
+        if outputs is not None
+        else Outputs(LazyDriver(functools.partial(_client_driver, options)))
+    )
     return {spec.name: _target(spec, _Invoker(spec, options, port)) for spec in plan(app, options)}
 
 
@@ -302,7 +318,16 @@ def _target(spec: GcpFunction, invoker: _Invoker) -> Callable[..., Any]:
 class _Invoker:
     """Runs one target: native event in, the polyfn handler, the verdict out."""
 
-    __slots__ = ("fn", "options", "outputs", "spec", "timeout", "trigger")
+    __slots__ = (
+        "_pushed",
+        "_source_name",
+        "fn",
+        "options",
+        "outputs",
+        "spec",
+        "timeout",
+        "trigger",
+    )
 
     def __init__(self, spec: GcpFunction, options: GcpOptions, outputs: Outputs) -> None:
         self.spec = spec
@@ -311,11 +336,12 @@ class _Invoker:
         self.options = options
         self.outputs = outputs
         self.timeout = options.timeout
+        self._source_name = c.PROVIDER + ":" + spec.kind  # names the source in errors
+        self._pushed = spec.kind in ("pubsub", "scheduler")  # may get a push body
 
     # -- HTTP functions ------------------------------------------------------------------
     def http(self, request: Any) -> Any:
-        from .sources import http as src
-
+        src = _source("http")
         if self.spec.kind == "scheduler":
             return self._scheduled(request)
         t: HttpTrigger = self.trigger  # type: ignore[assignment]
@@ -331,9 +357,7 @@ class _Invoker:
         return src.response(run_http(self.fn, req, ctx))
 
     def _scheduled(self, request: Any) -> Any:
-        from .sources import scheduler
-
-        event = scheduler.from_native(request, name=self.spec.name)
+        event = _source("scheduler").from_native(request, name=self.spec.name)
         event.schedule = self.trigger.expression  # type: ignore[attr-defined]
         ctx = gcp_context.http_context(self.fn.name, request, self.outputs, self.timeout)
         self._run(event, ctx)
@@ -342,11 +366,15 @@ class _Invoker:
     # -- event functions -------------------------------------------------------------------
     def event(self, native: Any) -> None:
         """One CloudEvent (or legacy event): return acks, raise nacks."""
-        env = c.envelope(self._push_body(native), c.PROVIDER + ":" + self.spec.kind)
+        request = gcp_context.current_request()  # None outside a request
+        headers = None if request is None else request.headers
+        env = c.envelope(self._push_body(native, request, headers), self._source_name)
         event = self._neutral(env)
         if event is None:
             return
-        ctx = gcp_context.event_context(self.fn.name, native, env.attrs, self.outputs, self.timeout)
+        ctx = gcp_context.event_context(
+            self.fn.name, native, env.attrs, self.outputs, self.timeout, headers=headers
+        )
         self._run(event, ctx)
 
     def _run(self, event: Any, ctx: Any) -> None:
@@ -359,14 +387,12 @@ class _Invoker:
         else:
             run_event(self.fn, event, ctx)
 
-    def _push_body(self, native: Any) -> Any:
+    def _push_body(self, native: Any, request: Any, headers: Any) -> Any:
         """A push subscription's body, when functions-framework converted one: its own
         conversion keeps only data, attributes, messageId and publishTime."""
-        if self.spec.kind not in ("pubsub", "scheduler") or isinstance(native, tuple):
+        if not self._pushed or request is None or isinstance(native, tuple):
             return native
-        from flask import has_request_context, request
-
-        if not has_request_context() or request.headers.get("ce-specversion") is not None:
+        if headers.get("ce-specversion") is not None:
             return native
         if request.mimetype == c.STRUCTURED:
             return native
@@ -380,16 +406,14 @@ class _Invoker:
         kind, t = self.spec.kind, self.trigger
         event: Any
         if kind == "pubsub":
-            from .sources import pubsub
-
+            pubsub = _source("pubsub")
             pubsub.check(env)
             if isinstance(t, TopicTrigger):
                 msg = pubsub.PubsubTopicMessage(env, t.name)
                 return msg if self._wanted(t.accepts(dict(msg.attributes)), env) else None
             return pubsub.PubsubQueueMessage(env, t.name)  # type: ignore[attr-defined]
         if kind == "storage":
-            from .sources import storage
-
+            storage = _source("storage")
             storage.check(env)
             event = storage.GcsStorageEvent(env)
             s: StorageTrigger = t  # type: ignore[assignment]
@@ -397,8 +421,7 @@ class _Invoker:
                 event if self._wanted(s.accepts(event.bucket, event.key, event.kind), env) else None
             )
         if kind == "firestore":
-            from .sources import firestore
-
+            firestore = _source("firestore")
             firestore.check(env)
             event = firestore.FirestoreChange(env)
             source: str = t.source  # type: ignore[attr-defined]
@@ -406,14 +429,10 @@ class _Invoker:
             ok = ok or ("{" in source and match_route("/" + source, "/" + event.source) is not None)
             return event if self._wanted(ok, env) else None
         if kind == "scheduler":
-            from .sources import scheduler
-
-            event = scheduler.from_native(env, name=self.spec.name)
+            event = _source("scheduler").from_native(env, name=self.spec.name)
             event.schedule = t.expression  # type: ignore[attr-defined]  # as declared
             return event
-        from .sources import eventarc
-
-        event = eventarc.EventarcCloudEvent(env)
+        event = _source("eventarc").EventarcCloudEvent(env)
         e: EventTrigger = t  # type: ignore[assignment]
         return event if self._wanted(e.accepts(event.source, event.type), env) else None
 
@@ -429,41 +448,8 @@ class _Invoker:
         return ok
 
 
-class _LazyDriver:
-    """The Google Cloud output driver, built on the first output: a cold start that sends
-    nothing imports no client library."""
+def _client_driver(options: GcpOptions) -> Any:
+    """The Google client output driver (built on the first output by LazyDriver)."""
+    from .outputs import GcpDriver
 
-    __slots__ = ("_driver", "_lock", "_options")
-
-    def __init__(self, options: GcpOptions) -> None:
-        self._options = options
-        self._driver: Any = None
-        self._lock = threading.Lock()  # functions-framework may serve requests on threads
-
-    def _get(self) -> Any:
-        if self._driver is None:
-            with self._lock:
-                if self._driver is None:
-                    self._driver = self._build()
-        return self._driver
-
-    def _build(self) -> Any:
-        try:
-            from .outputs import GcpDriver
-        except ModuleNotFoundError as e:
-            if e.name != f"{__package__}.outputs":
-                raise
-            return unconfigured_driver("gcp")
-        return GcpDriver(project=self._options.project)
-
-    def send(self, *args: Any) -> Any:
-        return self._get().send(*args)
-
-    def publish(self, *args: Any) -> Any:
-        return self._get().publish(*args)
-
-    def put(self, *args: Any) -> Any:
-        return self._get().put(*args)
-
-    def emit(self, *args: Any) -> Any:
-        return self._get().emit(*args)
+    return GcpDriver(project=options.project)

@@ -35,6 +35,7 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 from polyfn.errors import MalformedEventError, UnsupportedEventError
@@ -217,7 +218,15 @@ def envelope(native: Any, source: str) -> Envelope:
         data, context = native
         return _legacy(_context_dict(context, source), data, native, source)
     if hasattr(native, "get_attributes"):  # a cloudevents SDK event (any version)
-        attrs = {k: _attr_text(v) for k, v in native.get_attributes().items()}
+        raw = native.get_attributes()
+        # The SDK's mappingproxy: copy() copies the dict underneath, dict() would go key
+        # by key (five times slower).
+        attrs = raw.copy() if type(raw) is MappingProxyType else dict(raw)
+        if type(attrs) is not dict:
+            attrs = dict(attrs)
+        for k, v in attrs.items():
+            if isinstance(v, datetime):  # the pydantic SDK types give datetimes
+                attrs[k] = format_time(v)
         data = native.get_data() if hasattr(native, "get_data") else native.data
         return Envelope(attrs, data, "cloudevent", native)
     if isinstance(native, Mapping):
@@ -229,11 +238,6 @@ def envelope(native: Any, source: str) -> Envelope:
         "event",
         f"{type(native).__name__} is no CloudEvent, legacy event or Pub/Sub push body",
     )
-
-
-def _attr_text(value: Any) -> Any:
-    # The pydantic SDK types give datetimes; attributes travel as strings.
-    return format_time(value) if isinstance(value, datetime) else value
 
 
 def _from_json(body: Mapping[str, Any], native: Any, source: str) -> Envelope:

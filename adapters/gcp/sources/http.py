@@ -103,12 +103,26 @@ def from_native(request: Any, route: str | None = None) -> HttpRequest:
 
 
 # -- responses -------------------------------------------------------------------------
+_response_class: Any = None
+
+
+def _flask_response() -> Any:
+    """flask.Response without a default mimetype (only the handler's own Content-Type),
+    made on the first response: this module imports no flask at import time."""
+    global _response_class
+    if _response_class is None:
+        from flask import Response
+
+        class PolyfnResponse(Response):
+            default_mimetype = None
+
+        _response_class = PolyfnResponse
+    return _response_class
+
+
 def response(resp: HttpResponse) -> Any:
     """A neutral HttpResponse as the Flask response the function returns."""
-    from flask import Response
-
-    out = Response(resp.body, status=resp.status)
-    del out.headers["Content-Type"]  # only the handler's own
+    out = _flask_response()(resp.body, status=resp.status)
     for name, value in resp.headers.multi_items():
         out.headers.add(name, value)
     for cookie in resp.cookies:

@@ -52,9 +52,11 @@ def topic_of(source: Any) -> str:
 
 def _message(env: c.Envelope) -> dict[str, Any]:
     data = env.data
-    message = data.get("message") if isinstance(data, Mapping) else None
-    if not isinstance(message, Mapping):
-        where = "message" if isinstance(data, Mapping) else "data"
+    # type() first: isinstance against the Mapping ABC costs ~0.1 us even for a dict.
+    is_mapping = type(data) is dict or isinstance(data, Mapping)
+    message = data.get("message") if is_mapping else None
+    if type(message) is not dict and not isinstance(message, Mapping):
+        where = "message" if is_mapping else "data"
         raise c.malformed(EVENT_SOURCE, where, "expected the Pub/Sub message object")
     message_id = message.get("messageId")
     if not isinstance(message_id, str) or not message_id:

@@ -519,7 +519,7 @@ def test_times_render_as_google_writes_them():
 
 
 # -- the context -------------------------------------------------------------------------------
-def test_context_from_google_headers_and_environment(monkeypatch):
+def test_context_from_google_headers_and_environment(monkeypatch, request):
     from polyfn.adapters.gcp.context import cloud_trace_to_w3c, event_context, http_context
     from polyfn.outputs import Outputs
     from polyfn.outputs.memory import MemoryDriver
@@ -527,15 +527,20 @@ def test_context_from_google_headers_and_environment(monkeypatch):
     trace = cloud_trace_to_w3c("105445aa7843bc8bf206b12000100000/123;o=1")
     assert trace.traceparent == "00-105445aa7843bc8bf206b12000100000-000000000000007b-01"
     assert cloud_trace_to_w3c("nonsense") is None
+    from polyfn.adapters.gcp import context
+
     monkeypatch.setenv("FUNCTION_REGION", "europe-west1")
     monkeypatch.setenv("FUNCTION_TIMEOUT_SEC", "60")
-    request = flask_request(
+    # The runtime's environment is read once per process: read it afresh, and again after.
+    context._runtime_env.cache_clear()
+    request.addfinalizer(context._runtime_env.cache_clear)
+    http_request = flask_request(
         {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"},
         b"",
         method="GET",
     )
-    ctx = http_context("fn", request, Outputs(MemoryDriver()))
-    assert (ctx.region, ctx.invocation_id, ctx.native) == ("europe-west1", "local", request)
+    ctx = http_context("fn", http_request, Outputs(MemoryDriver()))
+    assert (ctx.region, ctx.invocation_id, ctx.native) == ("europe-west1", "local", http_request)
     assert ctx.trace.parent_id == "b7ad6b7169203331" and not ctx.trace.sampled
     assert 55 < ctx.remaining_time() <= 60
     ctx = event_context("fn", None, {"id": "ce-1"}, Outputs(MemoryDriver()))
