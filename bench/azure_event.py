@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 try:  # run as a script, or imported by run.py (which puts this folder on sys.path)
-    from per_event import Row, per_call_us
+    from per_event import Row, per_call_us, table
 except ImportError:  # imported as bench.azure_event
-    from .per_event import Row, per_call_us
+    from .per_event import Row, per_call_us, table
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_US = 20.0
@@ -284,15 +284,6 @@ def goal_lines(queue: list[Row], http: list[Row]) -> list[str]:
         f"{_find(http, '(ii) ') - _find(http, '(iii)'):.2f} us; over the handler (ii) - (i): "
         f"{_find(http, '(ii) ') - _find(http, '(i) '):.2f} us"
     )
-    return lines
-
-
-def table(title: str, rows: list[Row]) -> list[str]:
-    width = max(len(r.label) for r in rows)
-    lines = [title, f"  {'':{width}} {'us/call':>9}"]
-    for r in rows:
-        us = "n/a" if r.us is None else f"{r.us:9.2f}"
-        lines.append(f"  {r.label:{width}} {us:>9}" + (f"   {r.note}" if r.note else ""))
     return lines
 
 

@@ -44,9 +44,9 @@ from pathlib import Path
 from typing import Any
 
 try:  # run as a script, or imported by run.py (which puts this folder on sys.path)
-    from per_event import Row, per_call_us
+    from per_event import Row, per_call_us, table
 except ImportError:  # imported as bench.gcp_event
-    from .per_event import Row, per_call_us
+    from .per_event import Row, per_call_us, table
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -241,15 +241,6 @@ def goal_lines(rows: list[Row], how: str) -> list[str]:
     return lines
 
 
-def table(title: str, rows: list[Row]) -> list[str]:
-    width = max(len(r.label) for r in rows)
-    lines = [title, f"  {'':{width}} {'us/req':>9}"]
-    for r in rows:
-        us = "n/a" if r.us is None else f"{r.us:9.2f}"
-        lines.append(f"  {r.label:{width}} {us:>9}" + (f"   {r.note}" if r.note else ""))
-    return lines
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="timeit rounds per row")
@@ -267,9 +258,9 @@ def main(argv: list[str] | None = None) -> int:
         f"(median of {args.repeat} timeit rounds, microseconds per request)",
         "",
     ]
-    out += table("WSGI app called directly (prepared environ)", wsgi)
+    out += table("WSGI app called directly (prepared environ)", wsgi, "us/req")
     out.append("")
-    out += table("Flask test client (client.post / client.get)", client)
+    out += table("Flask test client (client.post / client.get)", client, "us/req")
     out.append("")
     out += goal_lines(wsgi, "WSGI")
     out += goal_lines(client, "test client")

@@ -361,11 +361,13 @@ def goal_lines(sqs: list[Row], http: list[Row]) -> list[str]:
     return lines
 
 
-def table(title: str, rows: list[Row]) -> list[str]:
-    lines = [title, f"  {'':50} {'us/call':>9}"]
+def table(title: str, rows: list[Row], unit: str = "us/call") -> list[str]:
+    """A section of rows: label, median per call, and the row's note."""
+    width = max(50, *(len(r.label) for r in rows))
+    lines = [title, f"  {'':{width}} {unit:>9}"]
     for r in rows:
         us = "n/a" if r.us is None else f"{r.us:9.2f}"
-        lines.append(f"  {r.label:50} {us:>9}" + (f"   {r.note}" if r.note else ""))
+        lines.append(f"  {r.label:{width}} {us:>9}" + (f"   {r.note}" if r.note else ""))
     return lines
 
 

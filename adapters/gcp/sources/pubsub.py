@@ -77,6 +77,21 @@ class _PubsubView:
     _e: c.Envelope
     _m: dict[str, Any]
     _n: str
+    id: str
+
+    def __init__(self, env: c.Envelope, fallback: str = "") -> None:
+        self._e = env
+        self._n = fallback
+        self._m = _message(env)
+        self.id = self._m["messageId"]
+
+    @property
+    def native(self) -> Any:  # type: ignore[override]
+        return self._e.native
+
+    @property
+    def body(self) -> bytes:  # type: ignore[override]
+        return _body(self._m)
 
     def _attributes(self) -> dict[str, str]:
         attrs = self._m.get("attributes") or {}
@@ -118,20 +133,6 @@ class PubsubQueueMessage(_PubsubView, QueueMessage):
     provider = "gcp"
     event_source = EVENT_SOURCE
 
-    def __init__(self, env: c.Envelope, fallback: str = "") -> None:
-        self._e = env
-        self._n = fallback
-        self._m = _message(env)
-        self.id = self._m["messageId"]
-
-    @property
-    def native(self) -> Any:  # type: ignore[override]
-        return self._e.native
-
-    @property
-    def body(self) -> bytes:  # type: ignore[override]
-        return _body(self._m)
-
     @property
     def attributes(self) -> dict[str, str | bytes]:  # type: ignore[override]
         return self._attributes()  # type: ignore[return-value]
@@ -171,20 +172,6 @@ class PubsubTopicMessage(_PubsubView, TopicMessage):
     __slots__ = ("_e", "_m", "_n")
     provider = "gcp"
     event_source = EVENT_SOURCE
-
-    def __init__(self, env: c.Envelope, fallback: str = "") -> None:
-        self._e = env
-        self._n = fallback
-        self._m = _message(env)
-        self.id = self._m["messageId"]
-
-    @property
-    def native(self) -> Any:  # type: ignore[override]
-        return self._e.native
-
-    @property
-    def body(self) -> bytes:  # type: ignore[override]
-        return _body(self._m)
 
     @property
     def topic(self) -> str:  # type: ignore[override]
