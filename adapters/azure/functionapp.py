@@ -644,12 +644,9 @@ class _Invoker:
         if isinstance(t, TopicTrigger):
             ok = t.accepts(event.attributes)
         elif isinstance(t, StorageTrigger):
-            ok = (
-                event.bucket == resolve(t.bucket)
-                and event.kind in t.events
-                and (t.prefix is None or event.key.startswith(t.prefix))
-                and (t.suffix is None or event.key.endswith(t.suffix))
-            )
+            # The container may be a %Setting% reference; kinds, prefix and suffix are
+            # the trigger's own rule.
+            ok = event.bucket == resolve(t.bucket) and t.accepts(t.bucket, event.key, event.kind)
         elif isinstance(t, EventTrigger):
             ok = t.accepts(event.source, event.type)
         else:
