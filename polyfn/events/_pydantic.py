@@ -33,11 +33,16 @@ def mirror_model(cls: type[NeutralEvent]) -> type[pydantic.BaseModel]:
     return pydantic.create_model(cls.__name__ + "Model", __config__=config, **fields)
 
 
+def _fields_of(model: pydantic.BaseModel) -> dict[str, Any]:
+    # Not dict(model): a field named "keys" (ChangeEvent) makes dict() treat the model as
+    # a mapping and call it.
+    return {name: getattr(model, name) for name in type(model).model_fields}
+
+
 def validate_event(cls: type[Any], data: Any) -> Any:
     if isinstance(data, cls):
         return data
-    model = mirror_model(cls).model_validate(data)
-    return cls(**dict(model))
+    return cls(**_fields_of(mirror_model(cls).model_validate(data)))
 
 
 @functools.cache
@@ -48,7 +53,7 @@ def adapter_for(tp: Any) -> pydantic.TypeAdapter[Any]:
 def event_core_schema(cls: type[NeutralEvent]) -> core_schema.CoreSchema:
     model = mirror_model(cls)
     from_model = core_schema.no_info_after_validator_function(
-        lambda m: cls(**dict(m)), model.__pydantic_core_schema__
+        lambda m: cls(**_fields_of(m)), model.__pydantic_core_schema__
     )
     return core_schema.union_schema(
         [core_schema.is_instance_schema(cls), from_model],

@@ -108,3 +108,16 @@ def test_other_events_construct_with_defaults():
         "subject": "s",
         "region": "eu",
     }
+
+
+def test_change_events_validate_despite_their_keys_field():
+    ch = ChangeEvent.validate(
+        {
+            "id": "1",
+            "source": "users",
+            "operation": "insert",
+            "keys": {"id": 1},
+            "new": {"id": 1, "n": "a"},
+        }
+    )
+    assert ch.keys == {"id": 1} and ch.operation == "insert"

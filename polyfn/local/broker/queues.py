@@ -85,6 +85,9 @@ class Message:
     last_error: str | None = None
     dead_letter_source: str | None = None
     dead_letter_reason: str | None = None
+    sequence: int = 0
+    """The broker's position of the message: increasing in send order across queues (a
+    stream record's sequence number)."""
 
     def _extensions(self) -> dict[str, Any]:
         ext: dict[str, Any] = {"receipt": self.receipt}
@@ -153,7 +156,7 @@ _COLUMNS = (
 
 
 def _message(row: sqlite3.Row | tuple[Any, ...]) -> Message:
-    (_, id, queue, body, attrs, group, enq, vis, deliveries, receipt, *rest) = row
+    (seq, id, queue, body, attrs, group, enq, vis, deliveries, receipt, *rest) = row
     topic, subject, last_error, dl_source, dl_reason = rest
     return Message(
         id,
@@ -170,6 +173,7 @@ def _message(row: sqlite3.Row | tuple[Any, ...]) -> Message:
         last_error,
         dl_source,
         dl_reason,
+        seq,
     )
 
 
