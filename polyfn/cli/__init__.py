@@ -1,9 +1,10 @@
 """The ``polyfn`` command line.
 
 One module per command group registers its subcommand (``register(commands)``) and runs
-it (``args.run(args)`` returns the exit status): render.py (``events render``), check.py,
-invoke.py. Exit status: 0 done, 1 the function failed (``check``: a trigger the provider
-cannot run), 2 a usage error (bad argument, event, target or app; nothing ran).
+it (``args.run(args)`` returns the exit status): dev.py, produce.py (``send``, ``publish``,
+``put``), render.py (``events render``), check.py, invoke.py. Exit status: 0 done, 1 the
+function failed (``check``: a trigger the provider cannot run), 2 a usage error (bad
+argument, event, target or app; nothing ran).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ default: $POLYFN_APP, else the current folder.
 
 def build_parser() -> argparse.ArgumentParser:
     from polyfn import __version__
-    from polyfn.cli import check, invoke, render
+    from polyfn.cli import check, dev, invoke, produce, render
 
     parser = argparse.ArgumentParser(
         prog="polyfn",
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"polyfn {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (check, invoke, render):
+    for module in (dev, produce, check, invoke, render):
         module.register(commands)
     return parser
 

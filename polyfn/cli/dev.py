@@ -1,0 +1,319 @@
+"""``polyfn dev [TARGET]``: the app with every trigger live on this machine, its HTTP
+routes and the control endpoints on one port, reloading as its files change."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from polyfn.cli.console import console
+from polyfn.cli.errors import CliError
+from polyfn.cli.target import AppRef, load, resolve
+
+HELP = "run the app locally: HTTP, queues, topics, storage, schedules, live"
+DESCRIPTION = """\
+Run the app on this machine with every trigger live: its HTTP routes are served on
+--host:--port, and an embedded broker (SQLite in --state-dir, crash-safe) delivers its
+queues, topics, storage events, schedules, change streams and bus events.
+
+--as P delivers everything through provider P's adapter: each request and event is
+rendered as P's native payload and enters through P's inbound path, as in the cloud.
+Without it (none), polyfn's neutral dispatcher runs the handlers.
+
+--clock virtual freezes time: it moves only when told (POST /_polyfn/clock), so a
+nightly schedule fires the moment a test moves the clock a day.
+
+Edits to the app's .py files take effect on the next event, keeping the broker's state;
+a file that does not import is reported and the previous code keeps serving
+(--no-reload turns this off).
+
+Control endpoints, on the same port:
+  GET  /_polyfn/health            {"status": "ready"} once the app runs
+  POST /_polyfn/clock             {"advance_seconds": N} (--clock virtual)
+  GET  /_polyfn/idle?timeout=S    returns when nothing is pending (504 after S seconds)
+  POST /_polyfn/send, /_polyfn/publish; PUT|GET|DELETE /_polyfn/objects/BUCKET/KEY
+  GET  /_polyfn/queues, /_polyfn/schedules
+
+Feed it from another terminal with polyfn send, polyfn publish and polyfn put.
+
+examples:
+  polyfn dev samples/orders
+  polyfn dev samples/orders --as aws --port 0 --clock virtual
+"""
+
+PROVIDERS = ("aws", "azure", "gcp", "none")
+DEFAULT_STATE_DIR = ".polyfn/state"
+READY_LINE = "polyfn dev: serving {url}"
+"""Printed once the port is bound (``--port 0``: the one the system chose); tests parse it."""
+
+
+def register(commands: Any) -> None:
+    p = commands.add_parser(
+        "dev",
+        help=HELP,
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("target", metavar="TARGET", nargs="?", help="the app (see polyfn --help)")
+    p.add_argument(
+        "--as",
+        dest="provider",
+        choices=PROVIDERS,
+        default="none",
+        help="deliver through this provider's adapter (default: none, the neutral path)",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=_port, default=8080, help="port (default 8080; 0: any free port)")
+    p.add_argument(
+        "--state-dir",
+        default=DEFAULT_STATE_DIR,
+        metavar="DIR",
+        help=f"the broker's folder; one polyfn dev at a time (default {DEFAULT_STATE_DIR})",
+    )
+    p.add_argument(
+        "--clock",
+        choices=("real", "virtual"),
+        default="real",
+        help="virtual: time moves only through POST /_polyfn/clock (default real)",
+    )
+    p.add_argument("--no-reload", dest="reload", action="store_false", help="no hot reload")
+    p.set_defaults(run=run_command)
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port}: between 0 and 65535")
+    return port
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from polyfn.local.broker import StateDirLocked
+    from polyfn.local.clock import RealClock, VirtualClock
+    from polyfn.local.runtime import LocalRuntime
+    from polyfn.local.server import DevServer
+
+    out = console()
+    _line_buffered()  # a parent reading our stdout sees each line as it is printed
+    ref = resolve(args.target)
+    try:
+        server = DevServer(args.host, args.port)
+    except OSError as e:
+        raise CliError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
+    server.start()
+    try:
+        print(READY_LINE.format(url=server.url), flush=True)
+        app = load(ref)
+        clock = VirtualClock() if args.clock == "virtual" else RealClock()
+        provider = None if args.provider == "none" else args.provider
+        rt = LocalRuntime(app, provider=provider, state_dir=args.state_dir, clock=clock)
+        log_view = LogView(out)
+        rt.on_delivery(log_view.delivery)
+        with _logs(log_view):
+            try:
+                rt.start()
+            except StateDirLocked:
+                raise CliError(
+                    f"the state dir {args.state_dir!r} is in use by another polyfn dev; stop "
+                    "it, or give this one its own --state-dir"
+                ) from None
+            try:
+                server.ready(rt)
+                show_functions(out, rt, server.url, args.clock)
+                reloader = _reloader(ref, rt, log_view, args.state_dir) if args.reload else None
+                _wait_for_signal()
+                out.print("[dim]polyfn dev: stopping[/]")
+                if reloader is not None:
+                    reloader.stop()
+            finally:
+                server.runtime = None
+                rt.stop()
+    finally:
+        server.stop()
+    return 0
+
+
+def _line_buffered() -> None:
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(line_buffering=True)
+
+
+def _wait_for_signal() -> None:
+    """Block until Ctrl-C or SIGTERM (the main thread sleeps on an event; the handler,
+    run between its waits, sets it)."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stop.wait(3600):
+            pass
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _reloader(ref: AppRef, rt: Any, view: LogView, state_dir: str) -> Any:
+    from polyfn.local.reload import Reloader
+
+    folder = ref.path.parent if ref.path is not None else _module_folder(ref.module)
+    if folder is None:
+        return None
+    reloader = Reloader(
+        folder,
+        lambda: load(ref),
+        rt.reload,
+        on_reload=view.reloaded,
+        on_error=view.reload_failed,
+        ignore=[state_dir],
+    )
+    reloader.start()  # armed when it returns: the line below promises edits are seen
+    view.out.print(f"[dim]watching {folder} for changes ({reloader.mode})[/]")
+    return reloader
+
+
+def _module_folder(module: str) -> Path | None:
+    file = getattr(sys.modules.get(module), "__file__", None)
+    return Path(file).parent if file else None
+
+
+# -- what it prints --------------------------------------------------------------------------
+def show_functions(out: Any, rt: Any, url: str, clock: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{rt.app.name} on polyfn dev", title_justify="left")
+    table.add_column("function", style="bold cyan")
+    table.add_column("trigger")
+    table.add_column("listens on")
+    queues = {(c.function.name, c.index): c.queue for c in rt.consumers}
+    for fn in rt.app.functions.values():
+        for index, trigger in enumerate(fn.triggers):
+            where = listens_on(trigger, url, queues.get((fn.name, index)))
+            table.add_row(fn.name, trigger.KIND, where)
+    out.print(table)
+    provider = rt.provider or "none (neutral dispatcher)"
+    out.print(
+        f"provider: [bold]{provider}[/]  clock: [bold]{clock}[/]  "
+        f"state: {rt.broker.state_dir}  control: {url}/_polyfn/health"
+    )
+
+
+def listens_on(trigger: Any, url: str, queue: str | None) -> str:
+    """Where a trigger takes its events locally, for people."""
+    kind = trigger.KIND
+    via = f"  [dim](queue {queue})[/]" if queue and queue != getattr(trigger, "name", None) else ""
+    if kind == "http":
+        return f"{' '.join(trigger.methods)} {url}{trigger.route}"
+    if kind in ("queue", "stream"):
+        return f"{kind} {trigger.name}"
+    if kind == "topic":
+        flt = f" filter {trigger.filter}" if trigger.filter else ""
+        return f"topic {trigger.name}{flt}{via}"
+    if kind == "storage":
+        what = f"{trigger.prefix or ''}*{trigger.suffix or ''}"
+        return f"bucket {trigger.bucket} {what} ({', '.join(trigger.events)}){via}"
+    if kind == "schedule":
+        return f"{trigger.expression} {trigger.timezone}{via}"
+    if kind == "change":
+        return f"table {trigger.source}{via}"
+    if kind == "event":
+        return f"bus {trigger.bus} source={trigger.source} type={trigger.type}{via}"
+    return queue or ""
+
+
+class LogView:
+    """Coloured lines: one per delivery, the handlers' logs, reloads."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+
+    def _print(self, text: str) -> None:
+        self.out.print(f"[dim]{time.strftime('%H:%M:%S')}[/] {text}", soft_wrap=True)
+
+    def delivery(self, report: Any) -> None:
+        n = len(report.ids)
+        what = f"{n} message{'s' if n != 1 else ''}"
+        ids = ", ".join(i[:12] for i in report.ids[:3]) + (", ..." if n > 3 else "")
+        if report.dead_lettered:
+            verdict = f"[magenta]dead-lettered {len(report.dead_lettered)}[/]"
+        elif report.failed:
+            verdict = f"[red]failed {len(report.failed)}[/]"
+        else:
+            verdict = "[green]ok[/]"
+        self._print(
+            f"[bold cyan]{report.function}[/] {report.trigger} \\[{report.provider}] "
+            f"{verdict} {what} ({ids}) {report.seconds * 1000:.1f} ms"
+        )
+
+    def record(self, record: logging.LogRecord, text: str) -> None:
+        name = record.name
+        if name.startswith("polyfn.fn."):
+            who = f"[bold cyan]{name[len('polyfn.fn.') :]}[/]"
+        else:
+            who = f"[dim]{name}[/]"
+        colour = {"WARNING": "yellow", "ERROR": "red", "CRITICAL": "red"}.get(record.levelname)
+        level = f"[{colour}]{record.levelname.lower()}[/] " if colour else ""
+        self._print(f"{who} {level}{_escape(text)}")
+
+    def reloaded(self, changed: list[str]) -> None:
+        names = ", ".join(Path(p).name for p in changed)
+        self._print(f"[green]reloaded[/] ({_escape(names)})")
+
+    def reload_failed(self, error: BaseException) -> None:
+        from polyfn.local.reload import describe_error
+
+        text = str(error) if isinstance(error, CliError) else describe_error(error)
+        self._print(f"[red]reload failed, the previous code keeps serving:[/] {_escape(text)}")
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+class _ViewHandler(logging.Handler):
+    def __init__(self, view: LogView) -> None:
+        super().__init__(logging.INFO)
+        self.view = view
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if record.name == "polyfn.local" and record.exc_info:
+                # The runtime's note of a failure repeats the traceback polyfn's dispatcher
+                # (or the adapter) logged just before: the message alone is enough.
+                record = logging.makeLogRecord({**record.__dict__, "exc_info": None})
+                record.exc_text = None
+            self.view.record(record, self.format(record))
+        except Exception:
+            self.handleError(record)
+
+
+@contextmanager
+def _logs(view: LogView) -> Iterator[None]:
+    """polyfn's and the handlers' logs (INFO and up) through the view while serving."""
+    logger = logging.getLogger("polyfn")
+    handler = _ViewHandler(view)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
