@@ -1,6 +1,7 @@
-"""Run polyfn's benchmarks: import time, per-event cost (AWS), per-invocation (Azure, GCP).
+"""Run polyfn's benchmarks: import time, per-event cost (AWS), per-invocation (Azure, GCP),
+polyfn dev (start-up, HTTP and queue latency).
 
-python bench/run.py [--runs 15] [--repeat 7] [--only import|event|azure|gcp]
+python bench/run.py [--runs 15] [--repeat 7] [--only import|event|azure|gcp|dev]
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import azure_event
+import dev_server
 import gcp_event
 import import_time
 import per_event
@@ -22,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per import case")
     parser.add_argument("--repeat", type=int, default=7, help="timeit rounds per per-event row")
     parser.add_argument(
-        "--only", choices=("import", "event", "azure", "gcp"), help="run one benchmark only"
+        "--only", choices=("import", "event", "azure", "gcp", "dev"), help="run one benchmark only"
     )
     args = parser.parse_args(argv)
     if args.only in (None, "import"):
@@ -38,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.only is None:
             print()
         gcp_event.main(["--repeat", str(args.repeat)])
+    if args.only in (None, "dev"):
+        if args.only is None:
+            print()
+        dev_server.main([])
     return 0
 
 

@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,21 +35,30 @@ Edits to the app's .py files take effect on the next event, keeping the broker's
 a file that does not import is reported and the previous code keeps serving
 (--no-reload turns this off).
 
+--emulators starts cloud emulators for handlers that call a provider's SDK directly,
+and sets the variables the SDKs read before the app is imported: aws (moto's server:
+AWS_ENDPOINT_URL, fake credentials, AWS_REGION if unset), azure (Azurite from
+./node_modules/.bin or PATH: AzureWebJobsStorage, AZURE_STORAGE_CONNECTION_STRING), gcp
+(polyfn's Pub/Sub emulator: PUBSUB_EMULATOR_HOST, GOOGLE_CLOUD_PROJECT if unset). The
+default, auto, starts gcp's under --as gcp and nothing otherwise; none starts nothing.
+
 Control endpoints, on the same port:
   GET  /_polyfn/health            {"status": "ready"} once the app runs
   POST /_polyfn/clock             {"advance_seconds": N} (--clock virtual)
   GET  /_polyfn/idle?timeout=S    returns when nothing is pending (504 after S seconds)
   POST /_polyfn/send, /_polyfn/publish; PUT|GET|DELETE /_polyfn/objects/BUCKET/KEY
-  GET  /_polyfn/queues, /_polyfn/schedules
+  GET  /_polyfn/queues, /_polyfn/schedules, /_polyfn/emulators
 
 Feed it from another terminal with polyfn send, polyfn publish and polyfn put.
 
 examples:
   polyfn dev samples/orders
   polyfn dev samples/orders --as aws --port 0 --clock virtual
+  polyfn dev samples/orders --emulators aws,azure,gcp
 """
 
 PROVIDERS = ("aws", "azure", "gcp", "none")
+AUTO = "auto"
 DEFAULT_STATE_DIR = ".polyfn/state"
 READY_LINE = "polyfn dev: serving {url}"
 """Printed once the port is bound (``--port 0``: the one the system chose); tests parse it."""
@@ -85,6 +94,13 @@ def register(commands: Any) -> None:
         help="virtual: time moves only through POST /_polyfn/clock (default real)",
     )
     p.add_argument("--no-reload", dest="reload", action="store_false", help="no hot reload")
+    p.add_argument(
+        "--emulators",
+        default=AUTO,
+        metavar="LIST",
+        help="cloud emulators to start for direct SDK calls: a comma list of aws, azure, "
+        "gcp; all; none (default auto: gcp under --as gcp, else none)",
+    )
     p.set_defaults(run=run_command)
 
 
@@ -107,13 +123,19 @@ def run_command(args: argparse.Namespace) -> int:
     out = console()
     _line_buffered()  # a parent reading our stdout sees each line as it is printed
     ref = resolve(args.target)
+    wanted = _emulator_names(args.emulators, args.provider)
     try:
         server = DevServer(args.host, args.port)
     except OSError as e:
         raise CliError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
     server.start()
-    try:
+    with ExitStack() as stack:  # unwinds: the emulators, then the server
+        stack.callback(server.stop)
         print(READY_LINE.format(url=server.url), flush=True)
+        # Before the app is imported: SDK clients it makes at import time read the env.
+        emulators = _start_emulators(out, wanted, args.host, auto=args.emulators == AUTO)
+        stack.callback(emulators.close)
+        server.emulators = emulators.describe()
         app = load(ref)
         clock = VirtualClock() if args.clock == "virtual" else RealClock()
         provider = None if args.provider == "none" else args.provider
@@ -131,6 +153,7 @@ def run_command(args: argparse.Namespace) -> int:
             try:
                 server.ready(rt)
                 show_functions(out, rt, server.url, args.clock)
+                show_emulators(out, emulators)
                 reloader = _reloader(ref, rt, log_view, args.state_dir) if args.reload else None
                 _wait_for_signal()
                 out.print("[dim]polyfn dev: stopping[/]")
@@ -139,9 +162,31 @@ def run_command(args: argparse.Namespace) -> int:
             finally:
                 server.runtime = None
                 rt.stop()
-    finally:
-        server.stop()
     return 0
+
+
+def _emulator_names(value: str, provider: str) -> tuple[str, ...]:
+    from polyfn.local.emulators import parse_names
+
+    if value == AUTO:
+        return ("gcp",) if provider == "gcp" else ()
+    try:
+        return parse_names(value)
+    except ValueError as e:
+        raise CliError(f"--emulators: {e}") from None
+
+
+def _start_emulators(out: Any, names: tuple[str, ...], host: str, auto: bool) -> Any:
+    from polyfn.local.emulators import EmulatorError, Emulators, start_emulators
+
+    try:
+        return start_emulators(names, host)
+    except EmulatorError as e:
+        if not auto:
+            raise CliError(str(e)) from None
+        # Not asked for by name: the app may not need it, so say why and go on.
+        out.print(f"[yellow]no emulator started:[/] {_escape(str(e))} (--emulators none: quiet)")
+        return Emulators()
 
 
 def _line_buffered() -> None:
@@ -192,6 +237,29 @@ def _module_folder(module: str) -> Path | None:
 
 
 # -- what it prints --------------------------------------------------------------------------
+def show_emulators(out: Any, emulators: Any) -> None:
+    from rich.table import Table
+
+    if not emulators.running:
+        return
+    table = Table(title="emulators", title_justify="left")
+    table.add_column("cloud", style="bold cyan")
+    table.add_column("emulator")
+    table.add_column("endpoints")
+    table.add_column("environment")
+    for e in emulators.running:
+        endpoints = "\n".join(f"{k} {v}" for k, v in e.endpoints.items())
+        env = "\n".join(_short_env(k, v) for k, v in e.env.items())
+        table.add_row(e.name, e.product, endpoints, env)
+    out.print(table)
+
+
+def _short_env(name: str, value: str) -> str:
+    # A connection string fills the screen; its endpoints are in the column beside it.
+    shown = value if len(value) <= 60 else "(long: GET /_polyfn/emulators shows it)"
+    return f"{name}={shown}"
+
+
 def show_functions(out: Any, rt: Any, url: str, clock: str) -> None:
     from rich.table import Table
 

@@ -21,6 +21,8 @@ The control endpoints let tests in any language drive the runtime:
 ``GET /_polyfn/queues``                     each queue's visible / in-flight / delayed counts
                                             and its dead letters
 ``GET /_polyfn/schedules``                  the registered schedules and when they fire next
+``GET /_polyfn/emulators``                  the cloud emulators ``--emulators`` started:
+                                            ``{name: {"emulator", "endpoints", "env"}}``
 ==========================================  ==================================================
 
 Errors answer ``{"error": "..."}`` with a 4xx status. The server binds 127.0.0.1 by default.
@@ -68,6 +70,8 @@ class DevServer(ThreadingHTTPServer):
     def __init__(self, host: str = "127.0.0.1", port: int = 8080) -> None:
         super().__init__((host, port), _Handler)
         self.runtime: LocalRuntime | None = None
+        self.emulators: dict[str, Any] = {}
+        """What :meth:`polyfn.local.emulators.Emulators.describe` says, for its endpoint."""
         self._thread: threading.Thread | None = None
 
     @property
@@ -98,6 +102,9 @@ class DevServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: DevServer
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse one connection
+    # Headers and body go out in two writes: with Nagle on, a keep-alive client's delayed
+    # ACK holds the body back 40 ms on every response.
+    disable_nagle_algorithm = True
     server_version = "polyfn-dev"
 
     def do_GET(self) -> None:
@@ -185,6 +192,8 @@ def _control(
     rt = server.runtime
     if name == "health" and method == "GET":
         return _health(rt)
+    if name == "emulators" and method == "GET":  # known before the app loads
+        return 200, server.emulators
     if rt is None:
         raise ControlError(503, "the app is loading")
     params = dict(parse_qsl(query))
