@@ -1,7 +1,7 @@
 """Run polyfn's benchmarks: import time, per-event cost (AWS), per-invocation (Azure, GCP),
-polyfn dev (start-up, HTTP and queue latency).
+polyfn dev (start-up, HTTP and queue latency), the local workflow interpreter.
 
-python bench/run.py [--runs 15] [--repeat 7] [--only import|event|azure|gcp|dev]
+python bench/run.py [--runs 15] [--repeat 7] [--only import|event|azure|gcp|dev|workflow]
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import dev_server
 import gcp_event
 import import_time
 import per_event
+import workflow_bench
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per import case")
     parser.add_argument("--repeat", type=int, default=7, help="timeit rounds per per-event row")
     parser.add_argument(
-        "--only", choices=("import", "event", "azure", "gcp", "dev"), help="run one benchmark only"
+        "--only",
+        choices=("import", "event", "azure", "gcp", "dev", "workflow"),
+        help="run one benchmark only",
     )
     args = parser.parse_args(argv)
     if args.only in (None, "import"):
@@ -44,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.only is None:
             print()
         dev_server.main([])
+    if args.only in (None, "workflow"):
+        if args.only is None:
+            print()
+        workflow_bench.main(["--repeat", str(args.repeat)])
     return 0
 
 
