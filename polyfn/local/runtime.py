@@ -31,6 +31,8 @@ import logging
 import os
 import threading
 import time
+import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,6 +83,61 @@ class DeliveryReport:
         return not self.failed
 
 
+MAX_EXECUTIONS = 100  # workflow executions a runtime remembers
+
+
+@dataclass
+class Execution:
+    """One workflow execution a runtime ran (``status``: RUNNING, SUCCEEDED or FAILED)."""
+
+    name: str
+    id: str
+    status: str = "RUNNING"
+    input: Any = None
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    started: datetime | None = None
+    stopped: datetime | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:polyfn:local:execution:{self.name}:{self.id}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "executionArn": self.arn,
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "output": self.output,
+            "error": self.error,
+            "cause": self.cause,
+            "started": self.started.isoformat() if self.started else None,
+            "stopped": self.stopped.isoformat() if self.stopped else None,
+        }
+
+
+class _WorkflowClock:
+    """The runtime's clock as the workflow interpreter wants it (``now``, ``sleep``): on a
+    VirtualClock a Wait or a Retry's interval advances the runtime's time (due messages and
+    schedules fire), on the real clock it sleeps."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if isinstance(self.clock, VirtualClock):
+            self.clock.advance(seconds)
+        else:
+            self.clock.sleep_until(self.clock.time() + seconds)
+
+
 class LocalRuntime:
     """``app`` (an App, or ``"module:attribute"``) with every trigger live on an embedded
     broker. ``provider``: None (neutral), ``"aws"``, ``"azure"`` or ``"gcp"``: the adapter
@@ -124,6 +181,7 @@ class LocalRuntime:
         self._state = threading.Condition()
         self._busy = 0
         self._stopping = False
+        self._executions: deque[Execution] = deque(maxlen=MAX_EXECUTIONS)
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> LocalRuntime:
@@ -394,6 +452,72 @@ class LocalRuntime:
         with self._running() as (app, path):
             c = _consumer_for(app, app.function(function), events[0])
             return path.invoke(c, events)
+
+    # -- workflows --------------------------------------------------------------------------
+    def workflows(self) -> dict[str, Any]:
+        """The app's workflows (registered with ``polyfn.workflow.local.workflow``)."""
+        from polyfn.workflow.local import workflows
+
+        return workflows(self.app)
+
+    def start_workflow(self, name: str, input: Any = None, *, wait: bool = True) -> Any:
+        """Run the app's workflow ``name`` on ``input`` with the local ASL interpreter:
+        its Tasks call the app's functions in this process, ``polyfn:send`` /
+        ``polyfn:publish`` go into the broker (so queue and topic triggers fire), and Wait
+        states and Retry intervals move the runtime's clock (a VirtualClock: instantly).
+        Returns the ExecutionResult; ``wait=False``: runs in a thread and returns the
+        :class:`Execution` at once (see :meth:`executions`). KeyError: no such workflow."""
+        execution, go = self._workflow(name, input)
+        if wait:
+            return go()
+
+        def background() -> None:
+            with contextlib.suppress(Exception):  # recorded on the execution
+                go()
+
+        threading.Thread(target=background, name=f"polyfn-workflow-{name}", daemon=True).start()
+        return execution
+
+    def run_workflow(self, name: str, input: Any = None) -> Execution:
+        """Run the workflow ``name`` to its end and return its :class:`Execution` (an
+        error of the definition or the interpreter fails the execution, it does not
+        raise). KeyError: no such workflow."""
+        execution, go = self._workflow(name, input)
+        with contextlib.suppress(Exception):
+            go()
+        return execution
+
+    def _workflow(self, name: str, input: Any) -> tuple[Execution, Callable[[], Any]]:
+        from polyfn.workflow.local import run
+
+        definition = self.workflows().get(name)
+        if definition is None:
+            raise KeyError(f"app {self.app.name!r} has no workflow {name!r}")
+        driver = self.driver  # fails now when the runtime is not started
+        execution = Execution(name, uuid.uuid4().hex[:12], input=input, started=self.clock.now())
+        with self._state:
+            self._executions.append(execution)
+
+        def go() -> Any:
+            try:
+                result = run(
+                    definition, input, self.app, outputs=driver, clock=_WorkflowClock(self.clock)
+                )
+            except Exception as e:  # a definition or runtime error: the execution fails
+                execution.error, execution.cause = type(e).__name__, str(e)
+                execution.status, execution.stopped = "FAILED", self.clock.now()
+                raise
+            execution.output, execution.error = result.output, result.error
+            execution.cause = result.cause
+            execution.status, execution.stopped = result.status, self.clock.now()
+            return result
+
+        return execution, go
+
+    def executions(self) -> list[Execution]:
+        """The workflow executions run lately (the last MAX_EXECUTIONS), oldest first."""
+        with self._state:
+            return list(self._executions)
 
     def http(self, request: HttpRequest, *, function: str | None = None) -> HttpResponse:
         """Answer ``request`` through the runtime's path (``function``: only that

@@ -21,6 +21,10 @@ The control endpoints let tests in any language drive the runtime:
 ``GET /_polyfn/queues``                     each queue's visible / in-flight / delayed counts
                                             and its dead letters
 ``GET /_polyfn/schedules``                  the registered schedules and when they fire next
+``POST /_polyfn/workflows/NAME``            run the app's workflow NAME on the JSON body (its
+                                            input), answer ``{"executionArn", "id",
+                                            "status", "output", "error", "cause"}``
+``GET /_polyfn/workflows``                  the app's workflows and the recent executions
 ``GET /_polyfn/emulators``                  the cloud emulators ``--emulators`` started:
                                             ``{name: {"emulator", "endpoints", "env"}}``
 ==========================================  ==================================================
@@ -200,6 +204,10 @@ def _control(
     try:
         if name.startswith("objects/"):
             return _objects(rt, method, name[len("objects/") :], body, handler)
+        if name.startswith("workflows/"):
+            if method != "POST":
+                raise ControlError(405, f"{method} {path}: method not allowed")
+            return _start_workflow(rt, unquote(name[len("workflows/") :]), body)
         route = _ROUTES.get((method, name))
         if route is None:
             known = sorted({n for m, n in _ROUTES if n == name})
@@ -389,7 +397,25 @@ def _schedules(rt: LocalRuntime, params: dict[str, str], body: bytes) -> tuple[i
     }
 
 
+def _start_workflow(rt: LocalRuntime, name: str, body: bytes) -> tuple[int, Any]:
+    if name not in rt.workflows():
+        raise ControlError(404, f"no workflow {name!r}")
+    try:
+        data = json.loads(body) if body.strip() else {}
+    except ValueError as e:
+        raise ControlError(400, f"the body is not JSON: {e}") from None
+    return 200, rt.run_workflow(name, data).to_json()
+
+
+def _workflows(rt: LocalRuntime, params: dict[str, str], body: bytes) -> tuple[int, Any]:
+    return 200, {
+        "workflows": sorted(rt.workflows()),
+        "executions": [e.to_json() for e in rt.executions()],
+    }
+
+
 _ROUTES = {
+    ("GET", "workflows"): _workflows,
     ("POST", "clock"): _clock,
     ("GET", "idle"): _idle,
     ("POST", "send"): _send_message,

@@ -35,6 +35,7 @@ class Harness(LocalRuntime):
       (``check=False`` when failures are the point);
     - ``advance("1d")`` also takes a timedelta or text;
     - ``http("POST", "/orders", json={...})``;
+    - ``workflow(name, input)``: run one of the app's workflows, get its ExecutionResult;
     - ``sent(queue)``, ``published(topic)``, ``emitted()``: every message produced while
       the test ran (by functions or by the test), consumed or not; ``pending(queue)``,
       ``dead_letters(queue)``, ``objects(bucket)``: what the broker holds now;
@@ -191,6 +192,15 @@ class Harness(LocalRuntime):
         return super().http(request, function=function)
 
     # -- what the functions produced ------------------------------------------------------------
+    # -- workflows ----------------------------------------------------------------------------
+    def workflow(self, name: str, input: Any = None) -> Any:
+        """Run the app's workflow ``name`` (registered with
+        ``polyfn.workflow.local.workflow``) on ``input`` and return its ExecutionResult
+        (``status``, ``output``, ``error``, ``cause``). Retry intervals and Wait states move
+        the virtual clock; what its Tasks send or publish lands in the broker (see
+        ``sent`` / ``published``; ``idle()`` lets the triggered functions run)."""
+        return self.start_workflow(name, input)
+
     def sent(self, queue: str | None = None) -> list[QueueMessage]:
         """Every message sent (to ``queue``, or to any queue) while the test ran."""
         return [m for m in self.recorder.read(self.recorder.sent) if queue in (None, m.queue)]

@@ -11,12 +11,16 @@ Resources resolve as follows:
   with the input as the body; the result is ``{"MessageId": id}`` (as SQS and SNS return).
 
 Functions that only serve workflows are registered with :func:`task` (no trigger).
+An app carries its workflows with :func:`workflow` (``workflows(app)`` lists them), which
+``polyfn dev`` (``POST /_polyfn/workflows/NAME``), ``LocalRuntime.start_workflow`` and the
+test harness's ``polyfn.workflow(NAME, input)`` run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -31,6 +35,22 @@ from .errors import WorkflowError
 from .interpreter import ExecutionResult, execute
 
 _ids = itertools.count(1)
+_registry: weakref.WeakKeyDictionary[App, dict[str, Workflow | dict | str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def workflow(app: App, name: str, definition: Workflow | dict | str) -> Workflow | dict | str:
+    """Register ``definition`` (a Workflow, ASL dict or JSON) as ``app``'s workflow ``name``;
+    returns ``definition``. The definition is checked now: a bad one fails at import."""
+    _asl(definition)
+    _registry.setdefault(app, {})[name] = definition
+    return definition
+
+
+def workflows(app: App) -> dict[str, Workflow | dict | str]:
+    """The workflows registered for ``app`` with :func:`workflow`, by name."""
+    return dict(_registry.get(app, {}))
 
 
 def task(app: App, name: str | None = None) -> Callable:

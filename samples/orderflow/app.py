@@ -3,6 +3,9 @@
 Stock and the payment gateway are in memory so the sample runs anywhere: an order's
 ``card`` says how the gateway behaves (``"ok"``; ``"declined"``; ``"flaky-N"``: times out
 on the first N attempts, then charges).
+
+The app carries its workflow, "orderflow" (see workflow.py): ``polyfn dev samples/orderflow``
+runs it on ``POST /_polyfn/workflows/orderflow``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from polyfn import App, Context
-from polyfn.workflow.local import task
+from polyfn.workflow.local import task, workflow
 
 app = App("orderflow")
 
@@ -96,3 +99,8 @@ def notify_customer(order: dict, ctx: Context) -> Any:
         "trackingId": order["shipment"]["trackingId"],
     }
     return {"messageId": ctx.outputs.publish(ORDER_EVENTS, message)}
+
+
+from .workflow import order_workflow  # noqa: E402  (the workflow names the functions above)
+
+workflow(app, "orderflow", order_workflow())
