@@ -2,8 +2,9 @@
 
 One module per command group registers its subcommand (``register(commands)``) and runs
 it (``args.run(args)`` returns the exit status): dev.py, produce.py (``send``, ``publish``,
-``put``), render.py (``events render``), check.py, invoke.py. Exit status: 0 done, 1 the
-function failed (``check``: a trigger the provider cannot run), 2 a usage error (bad
+``put``), render.py (``events render``), check.py, invoke.py, deploy.py
+(``deploy-config``). Exit status: 0 done, 1 the function failed (``check``: a trigger
+the provider cannot run; ``deploy-config --check``: drift), 2 a usage error (bad
 argument, event, target or app; nothing ran).
 """
 
@@ -27,7 +28,7 @@ default: $POLYFN_APP, else the current folder.
 
 def build_parser() -> argparse.ArgumentParser:
     from polyfn import __version__
-    from polyfn.cli import check, dev, invoke, produce, render
+    from polyfn.cli import check, deploy, dev, invoke, produce, render
 
     parser = argparse.ArgumentParser(
         prog="polyfn",
@@ -36,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"polyfn {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (dev, produce, check, invoke, render):
+    for module in (dev, produce, check, invoke, render, deploy):
         module.register(commands)
     return parser
 

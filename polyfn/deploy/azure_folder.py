@@ -1,0 +1,52 @@
+"""An Azure Functions app folder for a polyfn app (Python v2 programming model).
+
+``function_app.py`` is two lines (the worker indexes the FunctionApp of
+``polyfn.adapters.azure.function_app``); ``host.json`` is
+``polyfn.adapters.azure.host_json(app)``; ``local.settings.json`` runs it locally against
+Azurite (``UseDevelopmentStorage=true``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from polyfn.app import App
+
+REQUIREMENTS = "azure-functions\npolyfn[azure]\n"
+
+
+def azure_files(app: App, *, app_module: str) -> dict[str, str]:
+    """The folder's files by name → text."""
+    from polyfn.adapters.azure import host_json  # imports azure.functions
+
+    function_app = (
+        f"from polyfn.adapters.azure import function_app\n\napp = function_app({app_module!r})\n"
+    )
+    settings: dict[str, Any] = {
+        "IsEncrypted": False,
+        "Values": {
+            "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+            "FUNCTIONS_WORKER_RUNTIME": "python",
+            "AzureWebJobsFeatureFlags": "EnableWorkerIndexing",
+        },
+    }
+    return {
+        "function_app.py": function_app,
+        "host.json": json.dumps(host_json(app), indent=2, sort_keys=True) + "\n",
+        "requirements.txt": REQUIREMENTS,
+        "local.settings.json": json.dumps(settings, indent=2) + "\n",
+    }
+
+
+def azure_app_folder(app: App, target_dir: str | Path, *, app_module: str) -> list[Path]:
+    """Write the folder's files into ``target_dir`` (created); returns their paths."""
+    folder = Path(target_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in azure_files(app, app_module=app_module).items():
+        path = folder / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written

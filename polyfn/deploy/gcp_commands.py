@@ -1,0 +1,110 @@
+"""The ``gcloud`` commands deploying a polyfn app as Cloud Functions (2nd gen).
+
+One ``gcloud functions deploy`` per target of ``polyfn.adapters.gcp.plan(app)`` (entry
+point: the target's name, served by a ``main.py`` doing
+``globals().update(polyfn.adapters.gcp.targets(app))``); event-driven functions deploy
+with ``--retry`` (polyfn fails a message by raising, and relies on redelivery). The
+topics are created first; a queue's dead-letter policy is set on the subscription the
+function's Eventarc trigger created; schedules get a Cloud Scheduler job.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from polyfn.app import App
+
+RUNTIME = "python311"
+
+
+def _q(value: Any) -> str:
+    return shlex.quote(str(value))
+
+
+def gcloud_commands(app: App, *, project: str, region: str, source: str = ".") -> list[str]:
+    """The commands (and ``#`` comments), in order."""
+    from polyfn.adapters.gcp import plan
+
+    where = f"--project={_q(project)}"
+    loc = f"--region={_q(region)}"
+    topics: list[str] = []
+    deploys: list[str] = []
+    after: list[str] = []
+    for spec in plan(app):
+        s = spec.settings
+        name = spec.name
+        cmd = [
+            f"gcloud functions deploy {_q(name)} --gen2 --runtime={RUNTIME}",
+            f"--entry-point={_q(name)} --source={_q(source)} {loc} {where}",
+        ]
+        trigger = s["trigger"]
+        if trigger == "http" or (trigger == "scheduler" and s.get("target") == "http"):
+            cmd.append("--trigger-http")
+            public = s.get("allow_unauthenticated", trigger == "http")
+            cmd.append("--allow-unauthenticated" if public else "--no-allow-unauthenticated")
+        else:
+            if trigger in ("topic", "scheduler"):
+                topic = s["topic"]
+                topics.append(topic)
+                cmd.append(f"--trigger-topic={_q(topic)}")
+            elif trigger == "bucket":
+                types = s["event_types"]
+                cmd.append(f"--trigger-event-filters={_q(f'type={types[0]}')}")
+                cmd.append(f"--trigger-event-filters={_q('bucket=' + s['bucket'])}")
+                for extra in types[1:]:
+                    after.append(f"# {name}: {extra} needs a function of its own (one type each)")
+            elif trigger == "firestore":
+                cmd.append(f"--trigger-event-filters={_q('type=' + s['event_types'][0])}")
+                cmd.append(f"--trigger-event-filters={_q('database=' + s['database'])}")
+                cmd.append(
+                    f"--trigger-event-filters-path-pattern={_q('document=' + s['document'])}"
+                )
+            elif trigger == "eventarc":
+                for key, value in s["event_filters"].items():
+                    cmd.append(f"--trigger-event-filters={_q(f'{key}={value}')}")
+            cmd.append("--retry")
+        deploys.append(" \\\n    ".join(cmd))
+        attempts = s.get("max_delivery_attempts")
+        if attempts:
+            dead = f"{s['topic']}-dead-letter"
+            topics.append(dead)
+            after.append(
+                f"# {name}: dead-letter {s['topic']} after {attempts} attempts\n"
+                f"TRIGGER=$(gcloud functions describe {_q(name)} --gen2 {loc} {where} "
+                "--format='value(eventTrigger.trigger)')\n"
+                f'SUBSCRIPTION=$(gcloud eventarc triggers describe "$TRIGGER" {where} '
+                "--format='value(transport.pubsub.subscription)')\n"
+                f'gcloud pubsub subscriptions update "$SUBSCRIPTION" {where} '
+                f"--dead-letter-topic={_q(dead)} --max-delivery-attempts={attempts}"
+            )
+        if s.get("subscription_filter"):
+            after.append(
+                f"# {name}: filter {s['subscription_filter']} (applied by polyfn in the function)"
+            )
+        if trigger == "scheduler":
+            job = [
+                f"gcloud scheduler jobs create {'http' if s.get('target') == 'http' else 'pubsub'}",
+                f"{_q(name)} --location={_q(region)} {where}",
+                f"--schedule={_q(s['schedule'])} --time-zone={_q(s['time_zone'])}",
+            ]
+            if s.get("target") == "http":
+                job.append(
+                    f'--uri="$(gcloud functions describe {_q(name)} --gen2 {loc} {where} '
+                    "--format='value(serviceConfig.uri)')\" --http-method=POST"
+                )
+            else:
+                job.append(f"--topic={_q(s['topic'])} --message-body='{{}}'")
+            after.append(" \\\n    ".join(job))
+    creates = [
+        f"gcloud pubsub topics create {_q(t)} {where} || true"  # exists already: fine
+        for t in dict.fromkeys(topics)
+    ]
+    return creates + deploys + after
+
+
+def gcloud_script(app: App, *, project: str, region: str, source: str = ".") -> str:
+    """The commands as a shell script."""
+    lines = gcloud_commands(app, project=project, region=region, source=source)
+    head = f"#!/bin/sh\n# polyfn app {app.name} (generated by polyfn deploy-config gcp)\nset -e\n"
+    return head + "\n".join(lines) + "\n"
