@@ -242,19 +242,14 @@ class Interpreter:
         return v
 
     def _input_path(self, state, data, ctx, variables):
-        path = state.get("InputPath", "$")
-        if path is None:
-            return {}
-        try:
-            return paths.get(data, path, ctx, variables)
-        except paths.PathError:
-            raise WorkflowError(
-                "States.Runtime",
-                f"Invalid path '{path}' : No results for path: {paths.bracketed(path)}",
-            ) from None
+        return self._select(state, "InputPath", data, ctx, variables)
 
     def _output_path(self, state, data, ctx, variables):
-        path = state.get("OutputPath", "$")
+        return self._select(state, "OutputPath", data, ctx, variables)
+
+    def _select(self, state, field, data, ctx, variables):
+        """InputPath / OutputPath: ``null`` selects ``{}``; a path with no match fails."""
+        path = state.get(field, "$")
         if path is None:
             return {}
         try:
@@ -274,9 +269,8 @@ class Interpreter:
 
     def _run_body(self, kind, name, state, data, ctx, variables):
         effective = self._input_path(state, data, ctx, variables)
-        params_key = "Parameters"
         if "Parameters" in state and kind in ("Pass", "Task", "Parallel"):
-            effective = self._template(state[params_key], effective, ctx, variables)
+            effective = self._template(state["Parameters"], effective, ctx, variables)
         if kind == "Pass":
             result = copy.deepcopy(state["Result"]) if "Result" in state else effective
         elif kind == "Wait":
