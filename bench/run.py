@@ -1,7 +1,8 @@
 """Run polyfn's benchmarks: import time, per-event cost (AWS), per-invocation (Azure, GCP),
-polyfn dev (start-up, HTTP and queue latency), the local workflow interpreter.
+polyfn dev (start-up, HTTP and queue latency), the local workflow interpreter, an EMF
+metrics flush beside aws-embedded-metrics.
 
-python bench/run.py [--runs 15] [--repeat 7] [--only import|event|azure|gcp|dev|workflow]
+python bench/run.py [--runs 15] [--repeat 7] [--only import|event|azure|gcp|dev|workflow|metrics]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import azure_event
 import dev_server
 import gcp_event
 import import_time
+import metrics_bench
 import per_event
 import workflow_bench
 
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7, help="timeit rounds per per-event row")
     parser.add_argument(
         "--only",
-        choices=("import", "event", "azure", "gcp", "dev", "workflow"),
+        choices=("import", "event", "azure", "gcp", "dev", "workflow", "metrics"),
         help="run one benchmark only",
     )
     args = parser.parse_args(argv)
@@ -51,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.only is None:
             print()
         workflow_bench.main(["--repeat", str(args.repeat)])
+    if args.only in (None, "metrics"):
+        if args.only is None:
+            print()
+        metrics_bench.main(["--repeat", str(args.repeat)])
     return 0
 
 

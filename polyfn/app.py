@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from polyfn.errors import DefinitionError, NoRouteError
 from polyfn.events._base import NeutralEvent
@@ -22,8 +22,12 @@ from polyfn.triggers import (
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+if TYPE_CHECKING:  # loaded by App.store on first use
+    from polyfn.patterns.backends import StoreHandle
+
 
 _OUTPUTS_ATTR = "__polyfn_outputs__"
+_REQUIRES_ATTR = "__polyfn_requires__"
 
 
 class DeclaredOutputs:
@@ -64,7 +68,16 @@ class DeclaredOutputs:
 class Function:
     """One user function: its handler and the triggers bound to it."""
 
-    __slots__ = ("batch", "handler", "is_async", "name", "outputs", "takes_context", "triggers")
+    __slots__ = (
+        "batch",
+        "handler",
+        "is_async",
+        "name",
+        "outputs",
+        "requires",
+        "takes_context",
+        "triggers",
+    )
 
     def __init__(
         self,
@@ -83,6 +96,9 @@ class Function:
         self.takes_context = takes_context
         self.is_async = is_async
         self.outputs = DeclaredOutputs()
+        self.requires: Any = None
+        """What the function relies on (polyfn.capabilities.Requirements; see
+        App.requires), or None."""
         """The outputs the function declared it writes to (see App.outputs)."""
 
     def __repr__(self) -> str:
@@ -146,6 +162,8 @@ class App:
         self.name = name
         self.functions: dict[str, Function] = {}
         self._by_handler: dict[int, Function] = {}
+        self.stores: dict[str, StoreHandle] = {}
+        """The state stores the app declared (App.store), by logical name."""
 
     # -- registration ------------------------------------------------------------------
     def _register(self, trigger: Trigger, name: str | None, batch: bool) -> Callable[[F], F]:
@@ -168,6 +186,7 @@ class App:
                     is_async=_is_async(handler),
                 )
                 fn.outputs = getattr(handler, _OUTPUTS_ATTR, fn.outputs)
+                fn.requires = getattr(handler, _REQUIRES_ATTR, None)
                 self.functions[fname] = fn
                 self._by_handler[id(handler)] = fn
             elif fn.batch != batch:
@@ -307,6 +326,65 @@ class App:
             return handler
 
         return decorate
+
+    def requires(
+        self,
+        *,
+        partial_batch: bool = False,
+        ordered: bool = False,
+        exactly_once_output: bool = False,
+        max_payload: int | None = None,
+        max_duration: float | None = None,
+    ) -> Callable[[F], F]:
+        """Declare what the function relies on from the platform (optional): a failed
+        record retried alone, ordered delivery, outputs delivered only after success, the
+        largest event body (bytes) and the longest run (seconds). ``polyfn check --for P``
+        fails when P cannot honour them (polyfn.capabilities). Stack it with the trigger
+        decorators, in any order."""
+        from polyfn.capabilities import Requirements  # apps that declare nothing skip it
+
+        declared = Requirements(
+            partial_batch=partial_batch,
+            ordered=ordered,
+            exactly_once_output=exactly_once_output,
+            max_payload=max_payload,
+            max_duration=max_duration,
+        )
+
+        def decorate(handler: F) -> F:
+            fn = self._by_handler.get(id(handler))
+            if fn is not None:
+                fn.requires = declared
+            else:  # the trigger decorator runs later and picks it up
+                setattr(handler, _REQUIRES_ATTR, declared)
+            return handler
+
+        return decorate
+
+    def store(self, name: str, *, ttl: float | None = None) -> StoreHandle:
+        """Declare a state store (for idempotency, the circuit breaker, your own state):
+        a StateStore whose backend fits where the app runs (memory, SQLite, DynamoDB,
+        Azure Table storage, Firestore; see polyfn.patterns.backends). ``ttl``: seconds an
+        entry lives when written without an expiry. The same name gives the same handle."""
+        # One name works as a DynamoDB table, a Firestore collection and an env var suffix.
+        valid = isinstance(name, str) and name[:1].isalnum()
+        if not valid or not all(c.isascii() and (c.isalnum() or c in "-_.") for c in name):
+            raise DefinitionError(
+                f"app {self.name!r}: store name {name!r}: use letters, digits, '-', '_' "
+                "and '.', starting with a letter or digit"
+            )
+        if ttl is not None and not ttl > 0:
+            raise DefinitionError(f"app {self.name!r}: store {name!r}: ttl must be > 0")
+        handle = self.stores.get(name)
+        if handle is None:
+            from polyfn.patterns.backends import StoreHandle
+
+            handle = self.stores[name] = StoreHandle(name, ttl=ttl)
+        elif ttl is not None and ttl != handle.ttl:
+            raise DefinitionError(
+                f"app {self.name!r}: store {name!r} is already declared with ttl={handle.ttl}"
+            )
+        return handle
 
     # -- lookup ------------------------------------------------------------------------
     def function(self, name: str) -> Function:

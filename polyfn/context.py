@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from polyfn.observe.metrics import Metrics
     from polyfn.outputs import Outputs
 
 _log = logging.getLogger("polyfn")
@@ -51,12 +53,19 @@ class Context:
     """
 
     __slots__ = (
+        "_batch",
+        "_bound_outputs",
+        "_event",
+        "_event_trace",
         "_logger",
+        "_metrics",
         "_outputs",
+        "_span",
         "_trace",
         "_trace_source",
         "deadline",
         "function_name",
+        "idempotency_key",
         "invocation_id",
         "native",
         "provider",
@@ -88,6 +97,17 @@ class Context:
         self._outputs = outputs
         self._logger: logging.LoggerAdapter[logging.Logger] | None = None
         self.native = native
+        # Set by polyfn.dispatch: the event (or batch record) being handled, and the batch.
+        self._event: Any = None
+        self._batch: Any = None
+        # (event, value) pairs: each is computed once per event, on first use.
+        self._event_trace: tuple[Any, TraceContext | None] | None = None
+        self._span: tuple[Any, TraceContext] | None = None
+        self._bound_outputs: Outputs | None = None
+        self._metrics: Metrics | None = None
+        self.idempotency_key: str | None = None
+        """The key of the idempotent handler running (polyfn.patterns.idempotent), if any:
+        outputs carry it so that consumers can drop duplicates."""
 
     @property
     def deadline_at(self) -> datetime | None:
@@ -100,7 +120,24 @@ class Context:
         return max(0.0, self.deadline - time.time())
 
     @property
+    def event(self) -> Any:
+        """The event being handled (in a batch: the record being handled; None between)."""
+        return self._event
+
+    @property
     def trace(self) -> TraceContext | None:
+        """The trace this invocation continues: the one the event (or batch record) carries
+        (``traceparent`` header or attribute, X-Ray, Pub/Sub, Service Bus; see
+        polyfn.observe.trace), else the one the provider's runtime gives the invocation."""
+        event = self._event
+        if event is not None:
+            cached = self._event_trace
+            if cached is None or cached[0] is not event:
+                from polyfn.observe.trace import trace_of
+
+                cached = self._event_trace = (event, trace_of(event))
+            if cached[1] is not None:
+                return cached[1]
         if self._trace is None and self._trace_source is not None:
             self._trace = self._trace_source()
             self._trace_source = None
@@ -110,6 +147,35 @@ class Context:
     def traceparent(self) -> str | None:
         trace = self.trace
         return None if trace is None else trace.traceparent
+
+    @property
+    def span(self) -> TraceContext:
+        """This invocation's own span (per record in a batch): a child of :attr:`trace`, or
+        the root of a new trace. What polyfn sends carries it as ``traceparent``."""
+        event = self._event
+        cached = self._span
+        if cached is None or cached[0] is not event:
+            from polyfn.observe.trace import child_of
+
+            cached = self._span = (event, child_of(self.trace))
+        return cached[1]
+
+    @property
+    def links(self) -> list[TraceContext]:
+        """The traces the records of the batch being handled carry: one span link each."""
+        from polyfn.observe.trace import trace_of
+
+        return [t for t in map(trace_of, self._batch or ()) if t is not None]
+
+    @property
+    def metrics(self) -> Metrics:
+        """Record metrics: CloudWatch EMF on AWS, OpenTelemetry or structured logs on
+        Azure and Google Cloud (polyfn.observe.metrics); flushed when the handler ends."""
+        if self._metrics is None:
+            from polyfn.observe.metrics import Metrics
+
+            self._metrics = Metrics(self)
+        return self._metrics
 
     @property
     def logger(self) -> logging.LoggerAdapter[logging.Logger]:
@@ -123,15 +189,32 @@ class Context:
 
     @property
     def outputs(self) -> Outputs:
-        """Send, publish, put and emit through the provider's services."""
-        if self._outputs is None:
+        """Send, publish, put and emit through the provider's services. What is sent
+        carries this invocation's trace context (and idempotency key)."""
+        bound = self._bound_outputs
+        if bound is None:
             from polyfn.outputs import Outputs, unconfigured_driver
 
-            self._outputs = Outputs(unconfigured_driver(self.provider))
-        return self._outputs
+            port = self._outputs
+            driver = port.driver if port is not None else unconfigured_driver(self.provider)
+            bound = self._bound_outputs = Outputs(driver, self)
+        return bound
+
+    @outputs.setter
+    def outputs(self, port: Outputs) -> None:
+        # Patterns swap the port for the length of a call (outputs after success).
+        self._bound_outputs = port
 
     def __repr__(self) -> str:
         return (
             f"Context(function_name={self.function_name!r}, "
             f"invocation_id={self.invocation_id!r}, provider={self.provider!r})"
         )
+
+
+CURRENT: ContextVar[Context | None] = ContextVar("polyfn_context", default=None)
+"""The context of the invocation running (set by polyfn.dispatch): what JSON logs read."""
+
+
+def current_context() -> Context | None:
+    return CURRENT.get()

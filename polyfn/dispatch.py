@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from polyfn.app import Function
-from polyfn.context import Context
+from polyfn.context import CURRENT, Context
 from polyfn.errors import HandlerError
 from polyfn.events.http import HttpRequest, HttpResponse, as_response
 from polyfn.results import BatchOutcome, BatchResult, HttpError, RecordFailure, Retry
@@ -30,17 +30,29 @@ def call(fn: Function, event: Any, ctx: Context) -> Any:
     return result
 
 
+def _finish(ctx: Context, token: Any) -> None:
+    CURRENT.reset(token)
+    if ctx._metrics is not None:
+        ctx._metrics.flush()
+
+
 def run_event(fn: Function, event: Any, ctx: Context) -> Any:
     """One event, one call; a failure is re-raised naming function, provider and source."""
+    token = CURRENT.set(ctx)
+    ctx._event = event
     try:
         return call(fn, event, ctx)
     except Exception as e:
         raise HandlerError(fn.name, event.provider, event.event_source, e) from e
+    finally:
+        _finish(ctx, token)
 
 
 def run_http(fn: Function, request: HttpRequest, ctx: Context) -> HttpResponse:
     """An HTTP call never escapes as an exception: HttpError gives its status, anything
     else is logged with its traceback and answered 500."""
+    token = CURRENT.set(ctx)
+    ctx._event = request
     try:
         return as_response(call(fn, request, ctx))
     except HttpError as e:
@@ -58,6 +70,8 @@ def run_http(fn: Function, request: HttpRequest, ctx: Context) -> HttpResponse:
             request.path,
         )
         return HttpResponse.from_json({"error": "internal server error"}, 500)
+    finally:
+        _finish(ctx, token)
 
 
 def run_batch(
@@ -74,9 +88,27 @@ def run_batch(
     # provider redelivers the batch (then dead-letters it) rather than losing the record.
     ids = [r.id for r in records]
     outcome = BatchOutcome(len(records))
-    if fn.batch:
-        _run_whole_batch(fn, records, ids, ctx, outcome)
-        return outcome
+    token = CURRENT.set(ctx)
+    ctx._batch = records
+    try:
+        if fn.batch:
+            _run_whole_batch(fn, records, ids, ctx, outcome)
+        else:
+            _run_each(fn, records, ids, ctx, order, outcome)
+    finally:
+        ctx._event = None
+        _finish(ctx, token)
+    return outcome
+
+
+def _run_each(
+    fn: Function,
+    records: Sequence[Any],
+    ids: list[str],
+    ctx: Context,
+    order: str,
+    outcome: BatchOutcome,
+) -> None:
     blocked: set[str | None] = set()
     stop_all = False
     # The common handler (sync, takes ctx) is called directly: one frame less per record.
@@ -86,6 +118,7 @@ def run_batch(
         if stop_all or (order == BY_GROUP and group is not None and group in blocked):
             outcome.failures.append(RecordFailure(index, ids[index], None))
             continue
+        ctx._event = record  # what the record's trace, span and log lines come from
         try:
             if direct is not None:
                 direct(record, ctx)
@@ -98,7 +131,6 @@ def run_batch(
                 stop_all = True
             elif order == BY_GROUP and group is not None:
                 blocked.add(group)
-    return outcome
 
 
 def _run_whole_batch(

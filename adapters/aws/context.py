@@ -7,20 +7,10 @@ import time
 from typing import Any
 
 from polyfn.context import Context, TraceContext
+from polyfn.observe.trace import xray_to_trace
 from polyfn.outputs import Outputs
 
-
-def xray_to_trace(header: str | None) -> TraceContext | None:
-    """``Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1`` →
-    W3C trace context: the X-Ray trace id's 8 + 24 hex digits are the W3C trace id."""
-    if not header:
-        return None
-    parts = dict(p.split("=", 1) for p in header.split(";") if "=" in p)
-    root = parts.get("Root", "").split("-")
-    parent = parts.get("Parent")
-    if len(root) != 3 or not parent:
-        return None
-    return TraceContext.parse(f"00-{root[1]}{root[2]}-{parent}-0{parts.get('Sampled', '0')}")
+__all__ = ["make_context", "xray_to_trace"]
 
 
 def _current_trace() -> TraceContext | None:

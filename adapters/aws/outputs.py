@@ -114,3 +114,9 @@ class AwsDriver:
                 f"{result.get('ErrorMessage')}"
             )
         return result["EventId"]
+
+    def get(self, bucket: str, key: str) -> bytes:
+        """An S3 object's content (GetObject); a missing one raises botocore's NoSuchKey."""
+        resp = self.client("s3").get_object(Bucket=bucket, Key=key)
+        with resp["Body"] as body:
+            return body.read()

@@ -70,6 +70,7 @@ from polyfn.app import Function
 from polyfn.errors import DefinitionError, PolyfnError
 from polyfn.events._base import json_bytes
 from polyfn.events.cloudevent import CloudEvent
+from polyfn.outputs import user_attributes
 
 from .options import AzureOptions, resolve
 
@@ -282,13 +283,16 @@ class BindingDriver:
     # -- the OutputDriver protocol ------------------------------------------------------------
     def send(self, queue, body, attributes, group_id, deduplication_id, delay_seconds) -> str:  # type: ignore[no-untyped-def]
         b = self._b.queues.get(queue)
+        # Bindings carry bodies only: polyfn's own attributes (trace context, idempotency
+        # key) are left out there; the host's own trace (Diagnostic-Id) goes with the message.
+        own = user_attributes(attributes)
         text = None
         if (
             b is not None
             and group_id is None
             and deduplication_id is None
             and not delay_seconds
-            and not (attributes and b.kind == "servicebus_queue")
+            and not (own and b.kind == "servicebus_queue")
         ):
             text = _text(body)
         if text is None:  # no binding, or one that cannot carry this message
@@ -296,15 +300,16 @@ class BindingDriver:
                 queue, body, attributes, group_id, deduplication_id, delay_seconds
             )
         if b.kind == "queue":  # type: ignore[union-attr]
-            if attributes:
-                self._b.storage_attributes(queue, attributes)
+            if own:
+                self._b.storage_attributes(queue, own)
             self._check_storage_size(queue, body)
         self._collect(b, text)  # type: ignore[arg-type]
         return _new_id()
 
     def publish(self, topic, body, attributes, subject) -> str:  # type: ignore[no-untyped-def]
         b = self._b.topics.get(topic)
-        text = _text(body) if b is not None and not attributes and subject is None else None
+        own = user_attributes(attributes)
+        text = _text(body) if b is not None and not own and subject is None else None
         if text is None:  # no binding, or one that cannot carry this message
             return self._sdk.publish(topic, body, attributes, subject)
         self._collect(b, text)  # type: ignore[arg-type]

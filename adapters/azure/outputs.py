@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from polyfn import errors
 from polyfn.errors import PolyfnError
 from polyfn.events.cloudevent import CloudEvent
+from polyfn.outputs import user_attributes
 
 from .options import AzureOptions, resolve
 
@@ -331,6 +332,8 @@ class AzureDriver:
         delay_seconds: int,
     ) -> str:
         service = "storage queue"
+        # polyfn's own attributes (trace context, idempotency key) are dropped silently.
+        attributes = user_attributes(attributes)
         if attributes:
             self._queue_attributes(queue, attributes)
         content = self._queue_content(queue, body)
@@ -429,3 +432,18 @@ class AzureDriver:
                 f"service bus {kind}", name, f"entity does not exist ({e})"
             ) from e
         return message_id
+
+    # -- reading back ---------------------------------------------------------------------------
+    def get(self, bucket: str, key: str) -> bytes:
+        """A blob's content (Get Blob); a missing blob or container raises
+        :class:`OutputTargetNotFound`."""
+        from azure.core.exceptions import ResourceNotFoundError
+
+        bucket = resolve(bucket)
+        blob = self._client("blob").get_blob_client(bucket, key)
+        try:
+            return blob.download_blob().readall()
+        except ResourceNotFoundError as e:
+            raise OutputTargetNotFound(
+                "blob storage", f"{bucket}/{key}", f"blob does not exist ({e.error_code})"
+            ) from e

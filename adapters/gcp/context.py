@@ -23,27 +23,12 @@ import time
 from typing import Any
 
 from polyfn.context import Context, TraceContext
+from polyfn.observe.trace import cloud_trace_to_w3c
 from polyfn.outputs import Outputs
 
 TRACE_HEADER = "X-Cloud-Trace-Context"
 EXECUTION_HEADER = "Function-Execution-Id"
 _CURRENT: Any = object()  # event_context(headers=...) not given: look the request up
-
-
-def cloud_trace_to_w3c(value: str | None) -> TraceContext | None:
-    """``105445aa7843bc8bf206b12000100000/1;o=1`` → W3C trace context (None when invalid)."""
-    if not value:
-        return None
-    trace_id, _, rest = value.partition("/")
-    span, _, options = rest.partition(";")
-    try:
-        span_id = int(span)
-    except ValueError:
-        return None
-    if len(trace_id) != 32 or not 0 < span_id < 2**64:
-        return None
-    sampled = "01" if options.strip() == "o=1" else "00"
-    return TraceContext.parse(f"00-{trace_id.lower()}-{span_id:016x}-{sampled}")
 
 
 def trace_of(headers: Any, attrs: Any = None) -> TraceContext | None:

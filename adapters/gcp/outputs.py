@@ -259,6 +259,19 @@ class GcpDriver:
                     publisher.resume_publish(path, ordering_key)
             raise
 
+    # -- reading back ---------------------------------------------------------------------------
+    def get(self, bucket: str, key: str) -> bytes:
+        """A Cloud Storage object's content; a missing one raises :class:`OutputTargetNotFound`."""
+        from google.api_core.exceptions import NotFound
+
+        blob = self._client("storage").bucket(bucket).blob(key)
+        try:
+            return blob.download_as_bytes()
+        except NotFound as e:
+            raise OutputTargetNotFound(
+                "cloud storage", f"{bucket}/{key}", f"object does not exist ({e.message})"
+            ) from e
+
 
 # -- CloudEvents on Pub/Sub -------------------------------------------------------------------
 def _canonical(value: Any) -> str | None:

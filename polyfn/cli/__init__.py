@@ -28,7 +28,7 @@ default: $POLYFN_APP, else the current folder.
 
 def build_parser() -> argparse.ArgumentParser:
     from polyfn import __version__
-    from polyfn.cli import check, deploy, dev, invoke, produce, render
+    from polyfn.cli import check, deploy, dev, invoke, produce, render, replay
 
     parser = argparse.ArgumentParser(
         prog="polyfn",
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"polyfn {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (dev, produce, check, invoke, render, deploy):
+    for module in (dev, produce, check, invoke, render, deploy, replay):
         module.register(commands)
     return parser
 

@@ -19,8 +19,13 @@ becomes there (AWS: SQS queue orders; Azure: Queue Storage queueTrigger, Timer N
 Azure and Google Cloud answer with their adapters' own deployment planning; AWS with the
 Lambda adapter's event sources and the services' limits.
 
+Functions that declare what they rely on (@app.requires(partial_batch=, ordered=,
+exactly_once_output=, max_payload=, max_duration=)) are checked too: each capability a
+provider cannot honour for a function's trigger is listed with why and what to do
+instead (docs/capabilities.md has the whole table).
+
 With --for P, only P is checked, and the exit status is 1 when P cannot run some
-trigger: a check for CI before deploying to P.
+trigger or honour some declared capability: a check for CI before deploying to P.
 """
 _NAMES = {"aws": "AWS", "azure": "Azure", "gcp": "Google Cloud"}
 
@@ -73,6 +78,7 @@ def as_json(app: str, report: Report, providers: tuple[str, ...]) -> dict[str, A
             for row in report.rows
         ],
         "problems": {p: report.problems[p] for p in providers if report.problems[p]},
+        "capabilities": {p: [v.as_json() for v in report.verdicts.get(p, ())] for p in providers},
         "supported": {p: report.supported(p) for p in providers},
     }
 
@@ -96,8 +102,17 @@ def show(out: Any, app: str, report: Report, providers: tuple[str, ...]) -> None
     for p in providers:
         for problem in report.problems[p]:
             out.print(f"[red]✗ {_NAMES[p]}:[/] {escape(problem)}")
+        unmet = report.unmet(p)
+        for verdict in unmet:
+            out.print(f"[red]✗ {_NAMES[p]}:[/] {escape(verdict.line())}")
         bad = sum(not r.cells[p].ok for r in report.rows)
         if report.supported(p):
             out.print(f"[green]✓ {_NAMES[p]}: every trigger runs[/]")
         elif bad:
             out.print(f"[red]✗ {_NAMES[p]}: {bad} of {len(report.rows)} trigger(s) cannot run[/]")
+        if unmet:
+            declared = len(report.verdicts[p])
+            out.print(
+                f"[red]✗ {_NAMES[p]}: {len(unmet)} of {declared} declared capabilities "
+                "cannot be honoured[/]"
+            )

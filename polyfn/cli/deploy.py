@@ -1,7 +1,8 @@
-"""``polyfn deploy-config aws|azure|gcp [TARGET] [--out PATH] [--check]``: write (or
-print) the app's deployment descriptor: a SAM template (JSON), an Azure Functions app
-folder, or a gcloud shell script; ``--check`` compares the one at ``--out`` with a fresh
-one instead, and exits 1 when they differ."""
+"""``polyfn deploy-config aws|azure|gcp [TARGET] [--format F] [--out PATH] [--check]``:
+write (or print) the app's deployment descriptor: a SAM template (JSON; ``--format
+serverless``: a Serverless Framework v3 serverless.yml), an Azure Functions app folder, or
+a gcloud shell script (``--format terraform``: a Terraform main.tf); ``--check`` compares
+the one at ``--out`` with a fresh one instead, and exits 1 when they differ."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from typing import Any
 from polyfn.cli.errors import FAILED, CliError
 from polyfn.cli.target import load, resolve
 
-HELP = "write the app's deployment descriptor (SAM template, Azure folder, gcloud script)"
+HELP = (
+    "write the app's deployment descriptor (SAM template or serverless.yml, Azure folder, "
+    "gcloud script or Terraform)"
+)
 
 
 def register(commands: Any) -> None:
@@ -26,6 +30,12 @@ def register(commands: Any) -> None:
     )
     p.add_argument("provider", choices=("aws", "azure", "gcp"))
     p.add_argument("target", metavar="TARGET", nargs="?", help="the app (see polyfn --help)")
+    p.add_argument(
+        "--format",
+        choices=("sam", "serverless", "folder", "commands", "terraform"),
+        help="aws: sam (default) or serverless; azure: folder; gcp: commands (default) or "
+        "terraform",
+    )
     p.add_argument(
         "--out", metavar="PATH", help="the file (azure: the folder) to write; default: print"
     )
@@ -39,7 +49,23 @@ def register(commands: Any) -> None:
     p.set_defaults(run=run)
 
 
-def _options(args: argparse.Namespace, module: str) -> dict[str, Any]:
+def _format(args: argparse.Namespace) -> str:
+    from polyfn.deploy import FORMATS
+
+    formats = FORMATS[args.provider]
+    fmt = args.format or formats[0]
+    if fmt not in formats:
+        raise CliError(
+            f"deploy-config {args.provider}: --format {fmt}: one of {', '.join(formats)}"
+        )
+    return fmt
+
+
+def _options(args: argparse.Namespace, module: str, fmt: str) -> dict[str, Any]:
+    if fmt == "serverless":
+        return {"app_module": module}
+    if fmt == "terraform":
+        return {}  # project and region are Terraform variables
     if args.provider == "aws":
         return {"app_module": module, "code_uri": args.code_uri}
     if args.provider == "azure":
@@ -51,13 +77,14 @@ def run(args: argparse.Namespace) -> int:
     ref = resolve(args.target)
     app = load(ref)
     module = args.module or f"{ref.module}:{ref.attribute or 'app'}"
-    options = _options(args, module)
+    fmt = _format(args)
+    options = _options(args, module, fmt)
     if args.check:
         if not args.out:
             raise CliError("deploy-config --check: name the descriptor with --out")
         from polyfn.deploy.drift import check_drift
 
-        found = check_drift(app, args.out, args.provider, **options)
+        found = check_drift(app, args.out, args.provider, fmt, **options)
         for line in found:
             print(line)
         if found:
@@ -75,7 +102,15 @@ def run(args: argparse.Namespace) -> int:
             for name, text in azure_files(app, **options).items():
                 print(f"# {name}\n{text}")
         return 0
-    if args.provider == "aws":
+    if fmt == "serverless":
+        from polyfn.deploy.aws_serverless import serverless_yaml
+
+        text = serverless_yaml(app, **options)
+    elif fmt == "terraform":
+        from polyfn.deploy.gcp_terraform import terraform_main
+
+        text = terraform_main(app, **options)
+    elif args.provider == "aws":
         from polyfn.deploy.aws_sam import sam_template
 
         text = json.dumps(sam_template(app, **options), indent=2) + "\n"

@@ -95,6 +95,13 @@ def register(commands: Any) -> None:
     )
     p.add_argument("--no-reload", dest="reload", action="store_false", help="no hot reload")
     p.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="json: one JSON object per line, with the correlation ids (trace, span, "
+        "invocation, event) the deployed functions log under POLYFN_LOG_FORMAT=json",
+    )
+    p.add_argument(
         "--emulators",
         default=AUTO,
         metavar="LIST",
@@ -140,7 +147,7 @@ def run_command(args: argparse.Namespace) -> int:
         clock = VirtualClock() if args.clock == "virtual" else RealClock()
         provider = None if args.provider == "none" else args.provider
         rt = LocalRuntime(app, provider=provider, state_dir=args.state_dir, clock=clock)
-        log_view = LogView(out)
+        log_view = JsonLogView() if args.log_format == "json" else LogView(out)
         rt.on_delivery(log_view.delivery)
         with _logs(log_view):
             try:
@@ -354,11 +361,55 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+class JsonLogView(LogView):
+    """``--log-format json``: the deliveries and every log record as JSON lines."""
+
+    def __init__(self) -> None:
+        from polyfn.observe.logs import JsonFormatter
+
+        self.formatter = JsonFormatter()
+
+    def _line(self, fields: dict[str, Any]) -> None:
+        import json
+
+        now = time.time()
+        stamp = (
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+            + f".{int(now % 1 * 1000):03d}+00:00"
+        )
+        line = {"time": stamp, "level": "INFO", "logger": "polyfn.dev", **fields}
+        print(json.dumps(line, default=str), flush=True)
+
+    def _print(self, text: str) -> None:
+        from rich.text import Text
+
+        self._line({"message": Text.from_markup(text).plain})
+
+    def delivery(self, report: Any) -> None:
+        verdict = "dead-lettered" if report.dead_lettered else "failed" if report.failed else "ok"
+        self._line(
+            {
+                "message": f"{report.function} {report.trigger} {verdict}",
+                "function": report.function,
+                "trigger": str(report.trigger),
+                "provider": report.provider,
+                "verdict": verdict,
+                "ids": list(report.ids),
+                "failed": list(report.failed),
+                "ms": round(report.seconds * 1000, 3),
+            }
+        )
+
+    def record(self, record: logging.LogRecord, text: str) -> None:
+        print(text, flush=True)
+
+
 class _ViewHandler(logging.Handler):
     def __init__(self, view: LogView) -> None:
         super().__init__(logging.INFO)
         self.view = view
-        self.setFormatter(logging.Formatter("%(message)s"))
+        formatter = getattr(view, "formatter", None)
+        self.setFormatter(formatter or logging.Formatter("%(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -374,8 +425,9 @@ class _ViewHandler(logging.Handler):
 
 @contextmanager
 def _logs(view: LogView) -> Iterator[None]:
-    """polyfn's and the handlers' logs (INFO and up) through the view while serving."""
-    logger = logging.getLogger("polyfn")
+    """polyfn's and the handlers' logs (INFO and up) through the view while serving (in
+    JSON, every logger's: handlers may log through their own module's logger)."""
+    logger = logging.getLogger() if isinstance(view, JsonLogView) else logging.getLogger("polyfn")
     handler = _ViewHandler(view)
     level = logger.level
     logger.addHandler(handler)

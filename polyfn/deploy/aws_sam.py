@@ -3,8 +3,9 @@
 One ``AWS::Serverless::Function`` per polyfn function, its handler
 ``polyfn.adapters.aws.lambda_handler`` configured by ``POLYFN_APP``/``POLYFN_FUNCTION``;
 each trigger is an event source of it. The queues, topics, buckets, tables and streams
-the triggers name are declared in the template too (S3 event sources must name a bucket
-of the same template):
+the triggers and declared outputs name are declared in the template too (S3 event
+sources must name a bucket of the same template); see aws_resources.py for what the
+two AWS formats share (names, physical-name variables, store tables):
 
 ==========  ===============================================================================
 queue       ``SQS`` event on a declared ``AWS::SQS::Queue`` (its dead-letter queue when
@@ -15,83 +16,37 @@ storage     ``S3`` event on a declared bucket, ``s3:ObjectCreated:*``/``s3:Objec
             and the prefix/suffix as ``S3Key`` filter rules
 schedule    ``Schedule`` (EventBridge rule; ``ScheduleV2`` for a time zone other than UTC),
             rate() or AWS cron() converted with polyfn.schedules
-change      ``DynamoDB`` event on a declared table's stream (key ``id``)
+change      ``DynamoDB`` event on a declared table's stream (partition key ``id``, string:
+            ``aws_resources.CHANGE_TABLE_KEY``)
 stream      ``Kinesis`` event on a declared stream (on demand)
 event       ``EventBridgeRule`` event, the pattern on source and detail-type
 http        ``HttpApi`` event (path and method; ``{path+}`` is the same on API Gateway)
 ==========  ===============================================================================
+
+Permissions (SAM policy templates, per function): a declared output queue
+``SQSSendMessagePolicy``, topic ``SNSPublishMessagePolicy``, bucket ``S3WritePolicy``, bus
+``EventBridgePutEventsPolicy``; each store of the app ``DynamoDBCrudPolicy``. Source:
+https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-policy-template-list.html
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from polyfn.app import App
-from polyfn.errors import DefinitionError
-from polyfn.schedules import Cron, Rate, parse
-from polyfn.triggers import (
-    ChangeTrigger,
-    EventTrigger,
-    HttpTrigger,
-    QueueTrigger,
-    ScheduleTrigger,
-    StorageTrigger,
-    StreamTrigger,
-    TopicTrigger,
-    Trigger,
+from polyfn.deploy.aws_resources import (
+    BATCH_FAILURES,
+    HANDLER,
+    S3_EVENTS,
+    FunctionPlan,
+    Source,
+    aws_schedule,
+    logical_id,
+    output_env,
+    plan_app,
 )
 
-HANDLER = "polyfn.adapters.aws.lambda_handler"
-BATCH_FAILURES = ["ReportBatchItemFailures"]
-S3_EVENTS = {"created": "s3:ObjectCreated:*", "deleted": "s3:ObjectRemoved:*"}
-
-
-def logical_id(name: str, suffix: str = "") -> str:
-    """A CloudFormation logical id (alphanumeric) from a name: ``order-events`` →
-    ``OrderEvents`` + suffix."""
-    parts = [p for p in re.split(r"[^A-Za-z0-9]+", name) if p]
-    base = "".join(p[0].upper() + p[1:] for p in parts) or "X"
-    if base[0].isdigit():
-        base = "R" + base
-    return base + suffix
-
-
-def aws_schedule(expression: str) -> str:
-    """The EventBridge ``rate()``/``cron()`` of a neutral schedule expression."""
-    schedule = parse(expression)
-    if isinstance(schedule, Rate):
-        s = schedule.seconds
-        for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-            if s % size == 0:
-                n = s // size
-                return f"rate({n} {unit}{'' if n == 1 else 's'})"
-        raise DefinitionError(f"schedule trigger: expression: {expression!r}: whole minutes only")
-    return "cron(" + " ".join(_aws_cron(schedule, expression)) + ")"
-
-
-def _aws_cron(c: Cron, expression: str) -> list[str]:
-    dom, dow = c.day_of_month, c.day_of_week
-    if c.both_days_restricted:
-        raise DefinitionError(
-            f"schedule trigger: expression: {expression!r}: AWS cron cannot restrict both "
-            "day-of-month and day-of-week"
-        )
-    if dow == "*":
-        dow = "?"
-    else:
-        dom = "?"
-        dow = ",".join(_aws_day(item) for item in dow.split(","))
-    return [c.minute, c.hour, dom, c.month, dow, c.year]
-
-
-def _aws_day(item: str) -> str:
-    """A day-of-week item, 0-6 from Sunday (polyfn) → 1-7 from Sunday (AWS); the part
-    after ``#`` (nth weekday) or ``/`` (step) is kept."""
-    m = re.match(r"^([^#/]*)(.*)$", item)
-    assert m is not None
-    head = re.sub(r"\d+", lambda d: str(int(d.group()) % 7 + 1), m.group(1))
-    return head + m.group(2)
+__all__ = ["HANDLER", "S3_EVENTS", "aws_schedule", "logical_id", "sam_template"]
 
 
 def sam_template(
@@ -104,163 +59,100 @@ def sam_template(
     """The SAM template deploying ``app``; ``app_module`` ("package.module:attribute")
     is what ``POLYFN_APP`` names (default: ``<app name>:app``)."""
     module = app_module or f"{app.name}:app"
-    resources: dict[str, Any] = {}
-    for fn in app.functions.values():
+    resources, plans = plan_app(app)
+    functions: dict[str, Any] = {}
+    for plan in plans:
+        fn = plan.function
         events: dict[str, Any] = {}
-        for i, trigger in enumerate(fn.triggers):
-            key = logical_id(trigger.KIND, str(i + 1) if len(fn.triggers) > 1 else "")
-            events[key] = _event(trigger, resources, fn.name)
-        resources[logical_id(fn.name, "Function")] = {
+        for i, (trigger, source) in enumerate(plan.sources):
+            key = logical_id(trigger.KIND, str(i + 1) if len(plan.sources) > 1 else "")
+            events[key] = _event(source)
+        env = {"POLYFN_APP": module, "POLYFN_FUNCTION": fn.name, **output_env(plan)}
+        props: dict[str, Any] = {
+            "Handler": HANDLER,
+            "Runtime": runtime,
+            "CodeUri": code_uri,
+            "Environment": {"Variables": env},
+            "Events": events,
+        }
+        policies = _policies(plan)
+        if policies:
+            props["Policies"] = policies
+        functions[logical_id(fn.name, "Function")] = {
             "Type": "AWS::Serverless::Function",
-            "Properties": {
-                "Handler": HANDLER,
-                "Runtime": runtime,
-                "CodeUri": code_uri,
-                "Environment": {"Variables": {"POLYFN_APP": module, "POLYFN_FUNCTION": fn.name}},
-                "Events": events,
-            },
+            "Properties": props,
         }
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
         "Description": f"polyfn app {app.name} (generated by polyfn deploy-config aws)",
-        "Resources": resources,
+        "Resources": {**functions, **resources},
     }
 
 
-def _event(t: Trigger, resources: dict[str, Any], function: str) -> dict[str, Any]:
-    if isinstance(t, HttpTrigger):
-        methods = list(t.methods)
-        method = "ANY" if len(methods) != 1 else methods[0]
-        return {"Type": "HttpApi", "Properties": {"Path": t.route, "Method": method}}
-    if isinstance(t, QueueTrigger):
-        queue = _queue(t, resources)
+def _policies(plan: FunctionPlan) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for o in plan.outputs:
+        if o.kind == "queue":
+            name = {"Fn::GetAtt": [o.logical, "QueueName"]}
+            out.append({"SQSSendMessagePolicy": {"QueueName": name}})
+        elif o.kind == "topic":
+            name = {"Fn::GetAtt": [o.logical, "TopicName"]}
+            out.append({"SNSPublishMessagePolicy": {"TopicName": name}})
+        elif o.kind == "bucket":
+            out.append({"S3WritePolicy": {"BucketName": {"Ref": o.logical}}})
+        else:
+            out.append({"EventBridgePutEventsPolicy": {"EventBusName": o.name}})
+    for table in plan.stores.values():
+        out.append({"DynamoDBCrudPolicy": {"TableName": {"Ref": table}}})
+    return out
+
+
+def _event(s: Source) -> dict[str, Any]:
+    if s.kind == "http":
+        return {"Type": "HttpApi", "Properties": {"Path": s["path"], "Method": s["method"]}}
+    if s.kind == "sqs":
         props: dict[str, Any] = {
-            "Queue": {"Fn::GetAtt": [queue, "Arn"]},
-            "BatchSize": t.batch_size,
+            "Queue": {"Fn::GetAtt": [s["queue"], "Arn"]},
+            "BatchSize": s["batch_size"],
             "FunctionResponseTypes": BATCH_FAILURES,
         }
-        if t.batch_size > 10 and not t.fifo:
-            props["MaximumBatchingWindowInSeconds"] = 1  # required above 10 messages
+        if s["window"]:
+            props["MaximumBatchingWindowInSeconds"] = s["window"]
         return {"Type": "SQS", "Properties": props}
-    if isinstance(t, TopicTrigger):
-        topic = logical_id(t.name, "Topic")
-        resources.setdefault(topic, {"Type": "AWS::SNS::Topic", "Properties": {}})
-        props = {"Topic": {"Ref": topic}}
-        if t.filter:
-            props["FilterPolicy"] = {
-                k: [str(x) for x in (v if isinstance(v, list | tuple | set) else [v])]
-                for k, v in t.filter.items()
-            }
+    if s.kind == "sns":
+        props = {"Topic": {"Ref": s["topic"]}}
+        if s["filter"]:
+            props["FilterPolicy"] = s["filter"]
         return {"Type": "SNS", "Properties": props}
-    if isinstance(t, StorageTrigger):
-        unsupported = [e for e in t.events if e not in S3_EVENTS]
-        if unsupported:
-            raise DefinitionError(
-                f"aws function {function!r}: storage trigger: events: S3 notifications have "
-                f"no {unsupported[0]!r} event here (created and deleted only)"
-            )
-        bucket = logical_id(t.bucket, "Bucket")
-        resources.setdefault(bucket, {"Type": "AWS::S3::Bucket", "Properties": {}})
-        s3_events = [S3_EVENTS[e] for e in t.events]
-        props = {"Bucket": {"Ref": bucket}, "Events": s3_events}
-        rules = [
-            {"Name": name, "Value": value}
-            for name, value in (("prefix", t.prefix), ("suffix", t.suffix))
-            if value
-        ]
-        if rules:
+    if s.kind == "s3":
+        props = {"Bucket": {"Ref": s["bucket"]}, "Events": s["events"]}
+        if s["rules"]:
+            rules = [{"Name": k, "Value": v} for k, v in s["rules"]]
             props["Filter"] = {"S3Key": {"Rules": rules}}
         return {"Type": "S3", "Properties": props}
-    if isinstance(t, ScheduleTrigger):
-        expression = aws_schedule(t.expression)
-        if t.timezone not in ("UTC", "Etc/UTC"):
+    if s.kind == "schedule":
+        if s["timezone"]:
             return {
                 "Type": "ScheduleV2",
                 "Properties": {
-                    "ScheduleExpression": expression,
-                    "ScheduleExpressionTimezone": t.timezone,
+                    "ScheduleExpression": s["expression"],
+                    "ScheduleExpressionTimezone": s["timezone"],
                 },
             }
-        return {"Type": "Schedule", "Properties": {"Schedule": expression}}
-    if isinstance(t, ChangeTrigger):
-        table = logical_id(t.source, "Table")
-        resources.setdefault(
-            table,
-            {
-                "Type": "AWS::DynamoDB::Table",
-                "Properties": {
-                    "BillingMode": "PAY_PER_REQUEST",
-                    "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-                    "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-                    "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
-                },
-            },
-        )
+        return {"Type": "Schedule", "Properties": {"Schedule": s["expression"]}}
+    if s.kind in ("dynamodb", "kinesis"):
         return {
-            "Type": "DynamoDB",
+            "Type": "DynamoDB" if s.kind == "dynamodb" else "Kinesis",
             "Properties": {
-                "Stream": {"Fn::GetAtt": [table, "StreamArn"]},
-                "StartingPosition": _start(t.start),
-                "BatchSize": t.batch_size,
+                "Stream": s["arn"],
+                "StartingPosition": s["start"],
+                "BatchSize": s["batch_size"],
                 "FunctionResponseTypes": BATCH_FAILURES,
             },
         }
-    if isinstance(t, StreamTrigger):
-        stream = logical_id(t.name, "Stream")
-        resources.setdefault(
-            stream,
-            {
-                "Type": "AWS::Kinesis::Stream",
-                "Properties": {"StreamModeDetails": {"StreamMode": "ON_DEMAND"}},
-            },
-        )
-        return {
-            "Type": "Kinesis",
-            "Properties": {
-                "Stream": {"Fn::GetAtt": [stream, "Arn"]},
-                "StartingPosition": _start(t.start),
-                "BatchSize": t.batch_size,
-                "FunctionResponseTypes": BATCH_FAILURES,
-            },
-        }
-    if isinstance(t, EventTrigger):
-        pattern: dict[str, Any] = {}
-        if t.source is not None:
-            pattern["source"] = [t.source]
-        if t.type is not None:
-            pattern["detail-type"] = [t.type]
-        if not pattern:  # every event of the bus
-            pattern["account"] = [{"Ref": "AWS::AccountId"}]
-        props = {"Pattern": pattern}
-        if t.bus != "default":
-            props["EventBusName"] = t.bus
-        return {"Type": "EventBridgeRule", "Properties": props}
-    raise DefinitionError(
-        f"aws function {function!r}: {t.KIND} trigger: kind: no SAM event source for it"
-    )
-
-
-def _start(start: str) -> str:
-    return "TRIM_HORIZON" if start == "oldest" else "LATEST"
-
-
-def _queue(t: QueueTrigger, resources: dict[str, Any]) -> str:
-    queue = logical_id(t.name, "Queue")
-    props: dict[str, Any] = {}
-    if t.fifo:
-        props["FifoQueue"] = True
-    if t.visibility_timeout is not None:
-        props["VisibilityTimeout"] = t.visibility_timeout
-    if t.max_deliveries is not None:
-        dlq = logical_id(t.name, "DeadLetterQueue")
-        resources[dlq] = {
-            "Type": "AWS::SQS::Queue",
-            "Properties": {"FifoQueue": True} if t.fifo else {},
-        }
-        props["RedrivePolicy"] = {
-            "deadLetterTargetArn": {"Fn::GetAtt": [dlq, "Arn"]},
-            "maxReceiveCount": t.max_deliveries,
-        }
-    resources[queue] = {"Type": "AWS::SQS::Queue", "Properties": props}
-    return queue
+    assert s.kind == "eventbridge", s.kind
+    props = {"Pattern": s["pattern"]}
+    if s["bus"] != "default":
+        props["EventBusName"] = s["bus"]
+    return {"Type": "EventBridgeRule", "Properties": props}

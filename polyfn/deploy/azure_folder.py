@@ -3,7 +3,10 @@
 ``function_app.py`` is two lines (the worker indexes the FunctionApp of
 ``polyfn.adapters.azure.function_app``); ``host.json`` is
 ``polyfn.adapters.azure.host_json(app)``; ``local.settings.json`` runs it locally against
-Azurite (``UseDevelopmentStorage=true``).
+Azurite (``UseDevelopmentStorage=true``); an app with declared stores (``App.store``) gets
+``POLYFN_STORE_BACKEND=azure-table`` there (the store creates its table on first use, in
+the ``AzureWebJobsStorage`` account) — the same setting belongs in the deployed app's
+application settings.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def azure_files(app: App, *, app_module: str) -> dict[str, str]:
             "AzureWebJobsFeatureFlags": "EnableWorkerIndexing",
         },
     }
+    if getattr(app, "stores", None):
+        settings["Values"]["POLYFN_STORE_BACKEND"] = "azure-table"
     return {
         "function_app.py": function_app,
         "host.json": json.dumps(host_json(app), indent=2, sort_keys=True) + "\n",

@@ -1,8 +1,10 @@
 """Drift: a descriptor on disk against the one the app generates now.
 
-``aws``: the SAM template (JSON, or YAML without CloudFormation's short tags), compared
-as data; ``azure``: the app folder's files (the JSON files as data); ``gcp``: the shell
-script, line by line (whitespace at line ends ignored).
+``aws``: the SAM template (JSON, or YAML without CloudFormation's short tags) or the
+serverless.yml (``fmt="serverless"``), compared as data; ``azure``: the app folder's files
+(the JSON files as data); ``gcp``: the shell script, line by line (whitespace at line ends
+ignored), or main.tf (``fmt="terraform"``) line by line with runs of whitespace as one
+(``terraform fmt`` aligns the ``=`` signs).
 """
 
 from __future__ import annotations
@@ -47,9 +49,12 @@ def _diff(a: Any, b: Any, path: str = "") -> list[str]:
     return []
 
 
-def _text_diff(on_disk: str, fresh: str, name: str) -> list[str]:
-    a = [line.rstrip() for line in on_disk.strip().splitlines()]
-    b = [line.rstrip() for line in fresh.strip().splitlines()]
+def _text_diff(on_disk: str, fresh: str, name: str, squeeze: bool = False) -> list[str]:
+    def norm(line: str) -> str:
+        return " ".join(line.split()) if squeeze else line.rstrip()
+
+    a = [norm(line) for line in on_disk.strip().splitlines()]
+    b = [norm(line) for line in fresh.strip().splitlines()]
     return [
         f"{name}: {line}"
         for line in difflib.unified_diff(a, b, "on disk", "generated", lineterm="", n=0)
@@ -57,11 +62,36 @@ def _text_diff(on_disk: str, fresh: str, name: str) -> list[str]:
     ]
 
 
-def check_drift(app: App, descriptor_path: str | Path, provider: str, **options: Any) -> list[str]:
+def check_drift(
+    app: App,
+    descriptor_path: str | Path,
+    provider: str,
+    fmt: str | None = None,
+    **options: Any,
+) -> list[str]:
     """The differences between the descriptor at ``descriptor_path`` (a file; for azure,
-    the folder) and a fresh one of ``app``; ``options`` are the generator's
-    (``app_module``, ``code_uri``, ``project``, ...). Empty when they agree."""
+    the folder) and a fresh one of ``app``; ``fmt`` the descriptor's format (aws: ``sam``
+    or ``serverless``; gcp: ``commands`` or ``terraform``; default the first); ``options``
+    are the generator's (``app_module``, ``code_uri``, ``project``, ...). Empty when they
+    agree."""
     path = Path(descriptor_path)
+    if provider == "aws" and fmt == "serverless":
+        from polyfn.deploy.aws_serverless import serverless_config
+
+        if not path.is_file():
+            return [f"{path}: missing"]
+        return _diff(_load(path.read_text(encoding="utf-8")), serverless_config(app, **options))
+    if provider == "gcp" and fmt == "terraform":
+        from polyfn.deploy.gcp_terraform import terraform_main
+
+        if not path.is_file():
+            return [f"{path}: missing"]
+        text = path.read_text(encoding="utf-8")
+        return _text_diff(text, terraform_main(app, **options), path.name, squeeze=True)
+    from polyfn.deploy import FORMATS
+
+    if fmt is not None and fmt != FORMATS.get(provider, (None,))[0]:
+        raise ValueError(f"format: {fmt!r} is not one of {provider!r}'s descriptor formats")
     if provider == "aws":
         from polyfn.deploy.aws_sam import sam_template
 

@@ -5,7 +5,12 @@ point: the target's name, served by a ``main.py`` doing
 ``globals().update(polyfn.adapters.gcp.targets(app))``); event-driven functions deploy
 with ``--retry`` (polyfn fails a message by raising, and relies on redelivery). The
 topics are created first; a queue's dead-letter policy is set on the subscription the
-function's Eventarc trigger created; schedules get a Cloud Scheduler job.
+function's Eventarc trigger created; schedules get a Cloud Scheduler job. An app with
+declared stores (``App.store``) gets its Firestore database created first (``(default)``,
+native mode, in the region; an existing one is kept: the command's failure is ignored)
+and ``POLYFN_STORE_BACKEND=firestore`` in every function's environment; the stores'
+collections are created by Firestore on first write. Source:
+https://cloud.google.com/sdk/gcloud/reference/firestore/databases/create
 """
 
 from __future__ import annotations
@@ -31,6 +36,13 @@ def gcloud_commands(app: App, *, project: str, region: str, source: str = ".") -
     topics: list[str] = []
     deploys: list[str] = []
     after: list[str] = []
+    stores = bool(getattr(app, "stores", None))
+    first: list[str] = []
+    if stores:
+        first.append(
+            "# the stores' Firestore database (an existing one is kept)\n"
+            f"gcloud firestore databases create --location={_q(region)} {where} || true"
+        )
     for spec in plan(app):
         s = spec.settings
         name = spec.name
@@ -64,6 +76,8 @@ def gcloud_commands(app: App, *, project: str, region: str, source: str = ".") -
                 for key, value in s["event_filters"].items():
                     cmd.append(f"--trigger-event-filters={_q(f'{key}={value}')}")
             cmd.append("--retry")
+        if stores:
+            cmd.append("--set-env-vars=POLYFN_STORE_BACKEND=firestore")
         deploys.append(" \\\n    ".join(cmd))
         attempts = s.get("max_delivery_attempts")
         if attempts:
@@ -100,7 +114,7 @@ def gcloud_commands(app: App, *, project: str, region: str, source: str = ".") -
         f"gcloud pubsub topics create {_q(t)} {where} || true"  # exists already: fine
         for t in dict.fromkeys(topics)
     ]
-    return creates + deploys + after
+    return first + creates + deploys + after
 
 
 def gcloud_script(app: App, *, project: str, region: str, source: str = ".") -> str:

@@ -9,11 +9,27 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from polyfn.errors import PolyfnError
 from polyfn.events._base import json_bytes
 from polyfn.events.cloudevent import CloudEvent
+
+if TYPE_CHECKING:
+    from polyfn.context import Context
+
+#: The attribute carrying the idempotency key of the handler that sent a message.
+IDEMPOTENCY_KEY = "polyfn-idempotency-key"
+#: The attributes polyfn adds to what handlers send (trace context, idempotency key).
+POLYFN_ATTRIBUTES = frozenset({"traceparent", "tracestate", IDEMPOTENCY_KEY})
+
+
+def user_attributes(attributes: dict[str, str]) -> dict[str, str]:
+    """``attributes`` without the ones polyfn added: what a sink that has no attributes
+    (Azure Queue Storage) should warn about dropping."""
+    if POLYFN_ATTRIBUTES.isdisjoint(attributes):
+        return attributes
+    return {k: v for k, v in attributes.items() if k not in POLYFN_ATTRIBUTES}
 
 
 def encode_body(body: Any) -> bytes:
@@ -54,14 +70,41 @@ class OutputDriver(Protocol):
 
     def emit(self, event: CloudEvent, bus: str | None) -> str: ...
 
+    def get(self, bucket: str, key: str) -> bytes:
+        """The content of object ``key`` in ``bucket`` (claim checks read payloads back)."""
+        ...
+
 
 class Outputs:
-    """The output port handed to handlers through the context."""
+    """The output port handed to handlers through the context.
 
-    __slots__ = ("driver",)
+    Bound to a context (``ctx.outputs``), what it sends carries the trace context of the
+    span sending it (``traceparent``/``tracestate`` attributes, object metadata, CloudEvent
+    extensions) and, inside an idempotent handler, ``polyfn-idempotency-key``.
+    """
 
-    def __init__(self, driver: OutputDriver) -> None:
+    __slots__ = ("_sent", "ctx", "driver")
+
+    def __init__(self, driver: OutputDriver, ctx: Context | None = None) -> None:
         self.driver = driver
+        self.ctx = ctx
+        self._sent: tuple[str, int] = ("", 0)  # (idempotency key, outputs sent under it)
+
+    def _stamp(self, attributes: dict[str, str] | None, key: bool = True) -> dict[str, str]:
+        attributes = attributes or {}
+        ctx = self.ctx
+        if ctx is None:
+            return attributes
+        from polyfn.observe.trace import stamp
+
+        attributes = stamp(attributes, ctx.span)
+        idem = ctx.idempotency_key
+        if key and idem is not None and IDEMPOTENCY_KEY not in attributes:
+            # <event key>#<n>: the same on every attempt at the event, distinct per output.
+            n = self._sent[1] + 1 if self._sent[0] == idem else 1
+            self._sent = (idem, n)
+            attributes = {**attributes, IDEMPOTENCY_KEY: f"{idem}#{n}"}
+        return attributes
 
     def send(
         self,
@@ -75,7 +118,12 @@ class Outputs:
     ) -> str:
         """Send a message to a queue; returns the message id the service assigned."""
         return self.driver.send(
-            queue, encode_body(body), attributes or {}, group_id, deduplication_id, delay_seconds
+            queue,
+            encode_body(body),
+            self._stamp(attributes),
+            group_id,
+            deduplication_id,
+            delay_seconds,
         )
 
     def publish(
@@ -87,7 +135,7 @@ class Outputs:
         subject: str | None = None,
     ) -> str:
         """Publish a message to a topic; returns the message id."""
-        return self.driver.publish(topic, encode_body(body), attributes or {}, subject)
+        return self.driver.publish(topic, encode_body(body), self._stamp(attributes), subject)
 
     def put(
         self,
@@ -99,11 +147,21 @@ class Outputs:
         metadata: dict[str, str] | None = None,
     ) -> str | None:
         """Store an object; returns its version id or etag when the service gives one."""
-        return self.driver.put(bucket, key, encode_body(data), content_type, metadata or {})
+        return self.driver.put(
+            bucket, key, encode_body(data), content_type, self._stamp(metadata, key=False)
+        )
 
     def emit(self, event: CloudEvent, *, bus: str | None = None) -> str:
         """Put an event on an event bus (EventBridge, Event Grid, Eventarc)."""
+        if self.ctx is not None and "traceparent" not in event.extensions:
+            # The CloudEvents distributed tracing extension carries the trace.
+            event.extensions.update(self._stamp({}))
         return self.driver.emit(event, bus)
+
+    def get(self, bucket: str, key: str) -> bytes:
+        """Read an object back (S3 object, blob, GCS object; the local broker's bucket);
+        raises the driver's error (not found included) when it cannot."""
+        return self.driver.get(bucket, key)
 
 
 class LazyDriver:
@@ -138,6 +196,9 @@ class LazyDriver:
     def emit(self, *args: Any) -> str:
         return self._get().emit(*args)
 
+    def get(self, *args: Any) -> bytes:
+        return self._get().get(*args)
+
 
 class _Unconfigured:
     def __init__(self, provider: str) -> None:
@@ -150,6 +211,7 @@ class _Unconfigured:
         )
 
     send = publish = put = emit = _fail
+    get = _fail
 
 
 def unconfigured_driver(provider: str) -> OutputDriver:

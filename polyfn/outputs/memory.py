@@ -53,3 +53,13 @@ class MemoryDriver:
         from polyfn.outputs import encode_body
 
         return self._keep("emit", bus or "default", encode_body(event.data), event=event)
+
+    def get(self, bucket: str, key: str) -> bytes:
+        """The data of the last ``put`` of ``bucket/key``."""
+        from polyfn.errors import OutputTargetNotFound
+
+        target = f"{bucket}/{key}"
+        for s in reversed(self.sent):
+            if s.kind == "put" and s.target == target:
+                return s.body
+        raise OutputTargetNotFound("memory storage", target, "no object was put there")

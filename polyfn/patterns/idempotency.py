@@ -25,8 +25,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from polyfn.context import CURRENT
 from polyfn.patterns.store import MemoryStore, StateStore
 
+_PREFIX = "idempotency:"
 IN_PROGRESS = "IN_PROGRESS"
 COMPLETED = "COMPLETED"
 
@@ -41,6 +43,22 @@ class IdempotencyInProgress(Exception):
 
 def default_key(event: Any) -> str:
     return f"{event.event_source}:{event.id}"
+
+
+def _mark(record_key: str) -> tuple[Any, str | None]:
+    """Put the event's key on the running context: outputs sent meanwhile carry it
+    (``polyfn-idempotency-key``), so that their consumers can drop duplicates."""
+    ctx = CURRENT.get()
+    if ctx is None:
+        return None, None
+    previous = ctx.idempotency_key
+    ctx.idempotency_key = record_key.removeprefix(_PREFIX)
+    return ctx, previous
+
+
+def _unmark(ctx: Any, previous: str | None) -> None:
+    if ctx is not None:
+        ctx.idempotency_key = previous
 
 
 def _takes_context(fn: Callable[..., Any]) -> bool:
@@ -69,7 +87,7 @@ def idempotent(
 
     def begin(event: Any) -> tuple[str, Any, bool]:
         """(key, stored result, done): done means return the stored result."""
-        k = f"idempotency:{key_of(event)}"
+        k = f"{_PREFIX}{key_of(event)}"
         expires = now() + expires_after
         if the_store.put_if_absent(k, {"status": IN_PROGRESS}, expires_at=expires):
             return k, None, False
@@ -100,11 +118,14 @@ def idempotent(
             k, stored, done = begin(event)
             if done:
                 return stored
+            ctx, previous = _mark(k)
             try:
                 result = call()
             except BaseException:
                 fail(k)
                 raise
+            finally:
+                _unmark(ctx, previous)
             finish(k, result)
             return result
 
@@ -112,11 +133,14 @@ def idempotent(
             k, stored, done = begin(event)
             if done:
                 return stored
+            ctx, previous = _mark(k)
             try:
                 result = await call()
             except BaseException:
                 fail(k)
                 raise
+            finally:
+                _unmark(ctx, previous)
             finish(k, result)
             return result
 

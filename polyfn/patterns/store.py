@@ -10,7 +10,10 @@ conditional so that several processes (or instances of a function) can coordinat
 
 Implementations: :class:`MemoryStore` (one process, thread-safe),
 :class:`SqliteStore` (a file, WAL; shared by the processes of the local runtime) and
-:class:`DynamoDBStore` (conditional writes; boto3 imported lazily).
+:class:`DynamoDBStore` (conditional writes; boto3 imported lazily); in their own modules,
+:class:`~polyfn.patterns.azure_table.AzureTableStore` and
+:class:`~polyfn.patterns.firestore.FirestoreStore`. :class:`~polyfn.patterns.backends.StoreHandle`
+(``App.store(name)``) picks one of them from the environment.
 """
 
 from __future__ import annotations
@@ -115,15 +118,18 @@ class MemoryStore:
 
 class SqliteStore:
     """One SQLite file (WAL): a row per key with the value as JSON, its version and
-    ``expires_at``. Safe across threads and processes sharing the file."""
+    ``expires_at``. Safe across threads and processes sharing the file. ``table``: the SQL
+    table, so that several stores can share one file (app-declared stores do)."""
 
-    def __init__(self, path: str | Path, clock: Any = None) -> None:
+    def __init__(self, path: str | Path, clock: Any = None, *, table: str = "polyfn_state") -> None:
         self.path = str(path)
         self.clock = clock if clock is not None else _SystemClock()
+        self.table = table
+        self._t = '"' + table.replace('"', '""') + '"'  # a quoted SQL identifier
         self._local = threading.local()
         with self._conn() as db:
             db.execute(
-                "CREATE TABLE IF NOT EXISTS polyfn_state (key TEXT PRIMARY KEY, "
+                f"CREATE TABLE IF NOT EXISTS {self._t} (key TEXT PRIMARY KEY, "
                 "value TEXT NOT NULL, version INTEGER NOT NULL, expires_at REAL)"
             )
 
@@ -141,7 +147,7 @@ class SqliteStore:
 
     def _row(self, db: sqlite3.Connection, key: str) -> Entry | None:
         row = db.execute(
-            "SELECT value, version, expires_at FROM polyfn_state WHERE key = ?", (key,)
+            f"SELECT value, version, expires_at FROM {self._t} WHERE key = ?", (key,)
         ).fetchone()
         if row is None or not _live(row[2], self.time()):
             return None
@@ -166,7 +172,7 @@ class SqliteStore:
                 db.execute("ROLLBACK")
                 return False
             db.execute(
-                "INSERT OR REPLACE INTO polyfn_state (key, value, version, expires_at) "
+                f"INSERT OR REPLACE INTO {self._t} (key, value, version, expires_at) "
                 "VALUES (?, ?, ?, ?)",
                 (key, text, (current or 0) + 1, expires_at),
             )
@@ -185,7 +191,7 @@ class SqliteStore:
             if e is None or (version is not None and e.version != version):
                 db.execute("ROLLBACK")
                 return False
-            db.execute("DELETE FROM polyfn_state WHERE key = ?", (key,))
+            db.execute(f"DELETE FROM {self._t} WHERE key = ?", (key,))
             db.execute("COMMIT")
             return True
         except BaseException:

@@ -25,11 +25,13 @@ if TYPE_CHECKING:
         topic_message,
     )
     from .harness import Harness
+    from .tracing import without_trace
 
 _WHERE = {
     "Harness": "harness",
     "HandlerFailed": "errors",
     "NotIdle": "errors",
+    "without_trace": "tracing",
     **{
         name: "factories"
         for name in (
@@ -61,6 +63,7 @@ __all__ = [
     "schedule_event",
     "storage_event",
     "topic_message",
+    "without_trace",
 ]
 
 

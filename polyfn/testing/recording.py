@@ -91,3 +91,6 @@ class RecordingDriver:
         event_id = self.inner.emit(event, bus)
         self.recorder.add(self.recorder.emitted, event)
         return event_id
+
+    def get(self, bucket: str, key: str) -> bytes:
+        return self.inner.get(bucket, key)

@@ -118,3 +118,91 @@ def test_unknown_target(capsys):
     code, _, err = run(capsys, "check", "no/such/folder")
     assert code == 2
     assert "no such file or folder" in err
+
+
+@pytest.fixture
+def caps_app(tmp_path):
+    """Functions declaring what they rely on (``@app.requires``): an ordered, partially
+    failing FIFO queue of up to 300 KB messages (Azure: Service Bus holds 256 KB on the
+    Standard tier), an Event Hubs-style stream needing partial batch failures (Azure's Event
+    Hubs trigger has none) and a queue whose declared outputs must not be sent twice
+    (only Azure output bindings promise it)."""
+    path = tmp_path / "caps_app.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            from polyfn import App
+
+            app = App("caps")
+
+            @app.queue("payments", fifo=True)
+            @app.requires(ordered=True, partial_batch=True, max_payload=300_000)
+            def pay(msg):
+                pass
+
+            @app.requires(partial_batch=True)
+            @app.stream("clicks")
+            def clicks(msg):
+                pass
+
+            @app.outputs(queues=["receipts"])
+            @app.requires(exactly_once_output=True)
+            @app.queue("orders")
+            def order(msg, ctx):
+                pass
+            """
+        )
+    )
+    yield str(path)
+    sys.modules.pop("caps_app", None)
+    if str(tmp_path) in sys.path:
+        sys.path.remove(str(tmp_path))
+
+
+def test_for_fails_on_a_capability_the_provider_cannot_honour(capsys, caps_app):
+    code, out, _ = run(capsys, "check", caps_app, "--for", "azure")
+    assert code == 1
+    flat = " ".join(out.split())  # rich wraps long lines
+    assert (
+        "✗ Azure: function 'clicks' (stream clicks (batch 100, from latest)): partial_batch" in flat
+    )
+    assert "on Azure (Event Hubs): the batch has no partial failure" in flat
+    assert "instead: make the handler idempotent" in flat
+    assert "function 'pay' (queue payments (FIFO, batch 10)): max_payload=300000" in flat
+    assert "2 of 5 declared capabilities cannot be honoured" in flat
+    assert "every trigger runs" not in flat
+    code, out, _ = run(capsys, "check", caps_app, "--for", "aws")
+    assert code == 1
+    flat = " ".join(out.split())
+    assert "function 'order' (queue orders (batch 10)): exactly_once_output on AWS" in flat
+    assert "'pay'" not in flat.split("└")[-1]  # AWS honours everything pay asks
+
+
+def test_capabilities_in_the_json_report(capsys, caps_app):
+    report = run_json(capsys, "check", caps_app, "--json")
+    assert report["supported"] == {"aws": False, "azure": False, "gcp": False}
+    assert all(
+        t["providers"][p]["supported"] for t in report["triggers"] for p in report["supported"]
+    )
+    unmet = {
+        p: sorted((v["function"], v["capability"]) for v in vs if not v["honoured"])
+        for p, vs in report["capabilities"].items()
+    }
+    assert unmet == {
+        "aws": [("order", "exactly_once_output")],
+        "azure": [("clicks", "partial_batch"), ("pay", "max_payload")],
+        "gcp": [("order", "exactly_once_output")],
+    }
+    azure = {(v["function"], v["capability"]): v for v in report["capabilities"]["azure"]}
+    assert azure[("order", "exactly_once_output")]["honoured"]
+    assert azure[("pay", "ordered")]["service"] == "Service Bus queue with sessions"
+    assert azure[("pay", "max_payload")]["source"].startswith("https://learn.microsoft.com/")
+    assert azure[("pay", "max_payload")]["trigger"] == "queue payments (FIFO, batch 10)"
+    code, _, _ = run(capsys, "check", caps_app)
+    assert code == 0  # without --for, a report, not a verdict
+
+
+def test_the_sample_declares_nothing_and_reports_no_capabilities(capsys):
+    report = run_json(capsys, "check", ORDERS, "--json", "--for", "gcp")
+    assert report["capabilities"] == {"gcp": []}
+    assert report["supported"] == {"gcp": True}

@@ -79,3 +79,10 @@ class LocalDriver:
             return self.broker.emit(event, bus)
         except BrokerError as exc:
             raise LocalOutputError("event bus", bus or "default", str(exc)) from exc
+
+    def get(self, bucket: str, key: str) -> bytes:
+        """The object's content, from the broker's bucket folder."""
+        try:
+            return self.broker.get(bucket, key).data
+        except BrokerError as exc:  # ObjectNotFound, an unsafe key, ...
+            raise LocalOutputError("storage", f"{bucket}/{key}", str(exc)) from exc

@@ -69,8 +69,9 @@ from polyfn.adapters.azure.worker import (
     encode_output,
     host_messages,
 )
+from polyfn.context import TraceContext
 from polyfn.events import CloudEvent, HttpRequest
-from polyfn.outputs import Outputs
+from polyfn.outputs import Outputs, user_attributes
 from polyfn.outputs.memory import MemoryDriver
 from samples.orders.app import app as orders
 
@@ -192,7 +193,10 @@ def test_the_sample_chains_through_its_output_bindings():
         ("put", "receipts/receipts/o-1.json"),
         ("publish", "order-events"),
     ]
-    assert sdk.sent[1].options == {
+    options = sdk.sent[1].options
+    # What polyfn sends carries the sending span's trace context (polyfn.observe.trace).
+    assert TraceContext.parse(options["attributes"].pop("traceparent")) is not None
+    assert options == {
         "attributes": {"event": "order-processed"},
         "subject": "order processed",
     }
@@ -403,7 +407,8 @@ def test_service_bus_queue_and_topic_bindings_carry_bodies_only():
     datum = _datum(worker, "handler", "topicEv")
     assert datum == meta.Datum('["t1", "t4"]', "json")
     assert host_messages(datum) == [b"t1", b"t4"]
-    assert [(s.kind, s.body, s.options.get("attributes")) for s in sdk.sent] == [
+    sent = [(s.kind, s.body, user_attributes(s.options.get("attributes"))) for s in sdk.sent]
+    assert sent == [
         ("send", b"q2", {"k": "v"}),
         ("publish", b"t2", {"k": "v"}),
         ("publish", b"t3", {}),
@@ -438,7 +443,10 @@ def test_event_grid_binding_sends_cloudevents_json():
     )
     default = worker.last_outputs["busDefault"]
     assert [json.loads(e)["id"] for e in default] == ["e-1", "e-3"]
-    assert json.loads(default[0]) == {
+    first = json.loads(default[0])
+    # The distributed tracing extension carries the emitting span's trace context.
+    assert TraceContext.parse(first.pop("traceparent")) is not None
+    assert first == {
         "specversion": "1.0",
         "id": "e-1",
         "source": "/shop",

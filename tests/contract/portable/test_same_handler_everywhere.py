@@ -19,7 +19,7 @@ from polyfn.adapters import aws
 from polyfn.adapters.azure import function_app
 from polyfn.adapters.azure.worker import Worker
 from polyfn.events import HttpRequest
-from polyfn.outputs import Outputs
+from polyfn.outputs import Outputs, user_attributes
 from polyfn.outputs.memory import MemoryDriver
 from samples.orders.app import app as orders
 
@@ -160,7 +160,7 @@ def test_orders_sample_runs_on_azure_unchanged():
     published = [s for s in driver.sent if s.kind == "publish"]
     assert [p.target for p in put] == ["receipts/receipts/o-1.json"]
     assert json.loads(put[0].body) == {"order": "o-1", "total": 6, "message": "m-1"}
-    assert published[0].options["attributes"] == {"event": "order-processed"}
+    assert user_attributes(published[0].options["attributes"]) == {"event": "order-processed"}
 
     # A bad order fails its invocation: Azure retries it, then moves it to the poison queue.
     with pytest.raises(HandlerError, match="process_order"):
@@ -275,7 +275,7 @@ def test_orders_sample_runs_on_gcp_unchanged():
     published = [s for s in driver.sent if s.kind == "publish"]
     assert [p.target for p in put] == ["receipts/receipts/o-1.json"]
     assert json.loads(put[0].body) == {"order": "o-1", "total": 6, "message": "m-1"}
-    assert published[0].options["attributes"] == {"event": "order-processed"}
+    assert user_attributes(published[0].options["attributes"]) == {"event": "order-processed"}
 
     # A bad order raises: functions-framework answers 500, Pub/Sub redelivers it, then
     # the subscription's dead-letter policy moves it to the dead-letter topic.

@@ -57,7 +57,8 @@ def _accepts(port: int) -> bool:
 
 @dataclass
 class Azurite:
-    """A running Azurite: its connection string and clients of its blob and queue services."""
+    """A running Azurite: its connection string and clients of its blob, queue and table
+    services."""
 
     blob_port: int
     queue_port: int
@@ -87,6 +88,15 @@ class Azurite:
         from azure.storage.blob import BlobServiceClient
 
         return BlobServiceClient.from_connection_string(self.connection_string)
+
+    def table_service(self) -> Any:
+        from azure.data.tables import TableServiceClient
+
+        return TableServiceClient.from_connection_string(self.connection_string)
+
+    def new_table_name(self) -> str:
+        """A table name no other test uses (letters and digits only, as Azure requires)."""
+        return f"t{uuid.uuid4().hex[:16]}"
 
     def new_queue(self) -> str:
         """A new, empty queue with a name no other test uses."""

@@ -42,7 +42,7 @@ from polyfn import CloudEvent, Context
 from polyfn.adapters.azure.options import AzureOptions
 from polyfn.adapters.azure.outputs import AzureDriver, AzureOutputError, OutputTargetNotFound
 from polyfn.errors import PolyfnError
-from polyfn.outputs import Outputs
+from polyfn.outputs import Outputs, user_attributes
 
 from .conftest import Azurite
 
@@ -241,7 +241,7 @@ def test_put_stores_the_blob_with_type_and_metadata(storage: Azurite) -> None:
     assert json.loads(blob.download_blob().readall()) == {"total": 3}
     props = blob.get_blob_properties()
     assert props.content_settings.content_type == "application/json"
-    assert props.metadata == {"order": "o-1"}
+    assert user_attributes(props.metadata) == {"order": "o-1"}  # + the sender's traceparent
     assert etag == props.etag  # Azurite keeps no versions: the etag identifies the write
 
 
@@ -345,7 +345,7 @@ def test_service_bus_queue_messages_carry_every_option() -> None:
     assert _body(msg) == b'{"id":"o-1"}'
     assert msg.session_id == "customer-7"
     assert msg.message_id == mid == "o-1"
-    assert msg.application_properties == {"kind": "order"}
+    assert user_attributes(msg.application_properties) == {"kind": "order"}
     assert msg.subject is None
     delay = (msg.scheduled_enqueue_time_utc - before).total_seconds()
     assert 30 <= delay < 35
@@ -391,7 +391,7 @@ def test_publish_goes_to_a_service_bus_topic_with_subject_and_properties() -> No
     assert isinstance(msg, ServiceBusMessage)
     assert _body(msg) == b'{"n":1}'
     assert msg.subject == "processed"
-    assert msg.application_properties == {"event": "order-processed"}
+    assert user_attributes(msg.application_properties) == {"event": "order-processed"}
     assert msg.message_id == mid
 
 
@@ -465,7 +465,7 @@ def test_emit_publishes_the_neutral_event_as_a_cloud_event() -> None:
     assert native.datacontenttype == "application/json"
     assert native.dataschema == "https://example.com/order.json"
     assert native.data == {"id": "o-1"}
-    assert native.extensions == {"tenant": "acme"}
+    assert user_attributes(native.extensions) == {"tenant": "acme"}
 
 
 def test_emit_keeps_an_absent_time_absent_and_uses_the_named_bus() -> None:
