@@ -8,13 +8,18 @@ import threading
 from typing import Any
 
 from polyfn.events.cloudevent import CloudEvent
+from polyfn.naming import physical
+from polyfn.observe.trace import w3c_to_xray
 
 from . import defaults
 
 
 class AwsDriver:
-    """Sends polyfn outputs to AWS. Queue names resolve to URLs (cached), topic names to
-    ARNs in the function's account and region; ARNs and URLs pass through unchanged."""
+    """Sends polyfn outputs to AWS. A neutral name is first looked up in the environment
+    the deployment descriptors set (``POLYFN_QUEUE_<NAME>`` a queue URL,
+    ``POLYFN_TOPIC_<NAME>`` a topic ARN, ``POLYFN_BUCKET_<NAME>``, ``POLYFN_BUS_<NAME>``;
+    polyfn.naming); else queue names resolve to URLs (cached), topic names to ARNs in the
+    function's account and region; ARNs and URLs pass through unchanged."""
 
     def __init__(self, session: Any = None, account: str | None = None) -> None:
         self._session = session
@@ -39,6 +44,7 @@ class AwsDriver:
         return c
 
     def _queue_url(self, queue: str) -> str:
+        queue = physical("queue", queue)
         if queue.startswith(("https://", "http://")):
             return queue
         url = self._queue_urls.get(queue)
@@ -50,6 +56,7 @@ class AwsDriver:
         return url
 
     def _topic_arn(self, topic: str) -> str:
+        topic = physical("topic", topic)
         if topic.startswith("arn:"):
             return topic
         if self._account is None:
@@ -84,7 +91,7 @@ class AwsDriver:
         return self.client("sns").publish(**params)["MessageId"]
 
     def put(self, bucket, key, data, content_type, metadata) -> str | None:  # type: ignore[no-untyped-def]
-        params: dict[str, Any] = {"Bucket": bucket, "Key": key, "Body": data}
+        params: dict[str, Any] = {"Bucket": physical("bucket", bucket), "Key": key, "Body": data}
         if content_type:
             params["ContentType"] = content_type
         if metadata:
@@ -99,8 +106,15 @@ class AwsDriver:
             "Source": event.source,
             "DetailType": event.type,
             "Detail": json.dumps(event.data if event.data is not None else {}),
-            "EventBusName": bus or "default",
+            "EventBusName": physical("bus", bus) if bus else "default",
         }
+        traceparent = event.extensions.get("traceparent")
+        if traceparent:
+            # EventBridge carries trace context as an X-Ray header (PutEventsRequestEntry
+            # TraceHeader: https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEventsRequestEntry.html).
+            header = w3c_to_xray(str(traceparent))
+            if header:
+                entry["TraceHeader"] = header
         if event.time is not None:
             entry["Time"] = event.time
         resources = event.extensions.get("resources")
@@ -117,6 +131,6 @@ class AwsDriver:
 
     def get(self, bucket: str, key: str) -> bytes:
         """An S3 object's content (GetObject); a missing one raises botocore's NoSuchKey."""
-        resp = self.client("s3").get_object(Bucket=bucket, Key=key)
+        resp = self.client("s3").get_object(Bucket=physical("bucket", bucket), Key=key)
         with resp["Body"] as body:
             return body.read()

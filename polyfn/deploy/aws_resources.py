@@ -31,6 +31,7 @@ from typing import Any
 
 from polyfn.app import App, Function
 from polyfn.errors import DefinitionError
+from polyfn.naming import env_suffix
 from polyfn.schedules import Cron, Rate, parse
 from polyfn.triggers import (
     ChangeTrigger,
@@ -80,10 +81,7 @@ def logical_id(name: str, suffix: str = "") -> str:
     return base + suffix
 
 
-def env_name(name: str) -> str:
-    """The environment variable suffix of a neutral name: ``order-events`` →
-    ``ORDER_EVENTS`` (the convention of ``POLYFN_STORE_<NAME>``)."""
-    return re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+env_name = env_suffix  # ``order-events`` → ``ORDER_EVENTS`` (polyfn.naming)
 
 
 def aws_schedule(expression: str) -> str:

@@ -36,6 +36,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from polyfn.app import App, Function
@@ -240,6 +241,7 @@ class LocalRuntime:
         self._install(app)
 
     def _install(self, app: App) -> None:
+        self._bind_stores(app)
         consumers = plan(app)
         path = make_path(
             self.provider, app, self.driver, options=self.options, content=self._content
@@ -252,6 +254,29 @@ class LocalRuntime:
             new = [c for c in consumers if c.key not in self._threads]
             for c in new:
                 self._spawn(c.key, self._consume, f"polyfn-{c.function.name}-{c.kind}")
+
+    def _bind_stores(self, app: App) -> None:
+        """The stores the app declares (``app.store``) live beside the broker: a table each
+        in ``stores.db`` of the state dir (shared by polyfn dev's processes), else in
+        memory; on the runtime's clock, so expiries follow a virtual clock. A store the
+        app chose itself (``handle.use(...)``) is kept."""
+        stores = getattr(app, "stores", None)
+        if not stores:
+            return
+        from polyfn.patterns.store import MemoryStore, SqliteStore
+
+        for handle in stores.values():
+            current = handle._backend
+            if current is not None and not getattr(current, "_polyfn_local", False):
+                continue
+            if self.state_dir is None:
+                store: Any = MemoryStore(self.clock)
+            else:
+                path = Path(self.state_dir) / "stores.db"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                store = SqliteStore(path, clock=self.clock, table=handle.resource_name("sqlite"))
+            store._polyfn_local = True
+            handle.use(store)
 
     def _spawn(self, key: Any, target: Callable[..., None], name: str) -> None:
         thread = threading.Thread(target=target, args=(key,), name=name, daemon=True)

@@ -62,6 +62,15 @@ def xray_to_trace(header: str | None) -> TraceContext | None:
     return TraceContext.parse(f"00-{root[1]}{root[2]}-{parent}-0{parts.get('Sampled', '0')}")
 
 
+def w3c_to_xray(traceparent: str) -> str | None:
+    """A W3C ``traceparent`` as an X-Ray trace header (the inverse of xray_to_trace)."""
+    trace = TraceContext.parse(traceparent)
+    if trace is None:
+        return None
+    t = trace.trace_id
+    return f"Root=1-{t[:8]}-{t[8:]};Parent={trace.parent_id};Sampled={int(trace.sampled)}"
+
+
 def cloud_trace_to_w3c(value: str | None) -> TraceContext | None:
     """``105445aa7843bc8bf206b12000100000/1;o=1`` → W3C trace context (None when invalid)."""
     if not value:

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from polyfn.errors import DefinitionError
+from polyfn.naming import env_var
 
 BACKEND_ENV = "POLYFN_STORE_BACKEND"
 STATE_DIR_ENV = "POLYFN_STATE_DIR"
@@ -35,9 +36,7 @@ SQLITE_FILE = "stores.db"
 
 def resource_env(name: str) -> str:
     """The env var naming the physical table of store ``name``: ``POLYFN_STORE_<NAME>``."""
-    return "POLYFN_STORE_" + "".join(
-        c if c.isascii() and c.isalnum() else "_" for c in name.upper()
-    )
+    return env_var("store", name)
 
 
 def detect_backend(env: Mapping[str, str] | None = None) -> str:

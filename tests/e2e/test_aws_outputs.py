@@ -94,3 +94,30 @@ def test_emit_puts_the_event_on_the_bus(aws, ctx):
     assert delivered["detail"] == {"id": "o-1"}
     assert delivered["resources"] == ["arn:aws:shop:::order/o-1"]
     assert OBSERVER_QUEUE in aws.observer_queue_url
+
+
+def test_neutral_names_resolve_through_the_descriptors_environment(aws, ctx, monkeypatch):
+    """The SAM/serverless templates pass each declared output's physical name as
+    POLYFN_<KIND>_<NAME> (polyfn.naming): CloudFormation names the queue, not the app."""
+    monkeypatch.setenv("POLYFN_QUEUE_NEW_ORDERS", aws.orders_queue_url)
+    monkeypatch.setenv("POLYFN_TOPIC_ORDER_NEWS", aws.topic_arn)
+    monkeypatch.setenv("POLYFN_BUCKET_RECEIPT_FILES", RECEIPTS_BUCKET)
+    ctx.outputs.send("new-orders", "o-9")
+    assert [m["Body"] for m in aws.receive(aws.orders_queue_url, 1)] == ["o-9"]
+    ctx.outputs.publish("order-news", "n-9")
+    (msg,) = aws.receive(aws.observer_queue_url, 1)
+    assert json.loads(msg["Body"])["Message"] == "n-9"
+    ctx.outputs.put("receipt-files", "r/9.json", {"total": 9})
+    obj = aws.client("s3").get_object(Bucket=RECEIPTS_BUCKET, Key="r/9.json")
+    assert json.loads(obj["Body"].read()) == {"total": 9}
+    assert ctx.outputs.get("receipt-files", "r/9.json") == b'{"total":9}'
+
+
+def test_w3c_trace_context_round_trips_through_the_x_ray_header():
+    from polyfn.observe.trace import w3c_to_xray, xray_to_trace
+
+    parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    header = w3c_to_xray(parent)
+    assert header == "Root=1-4bf92f35-77b34da6a3ce929d0e0e4736;Parent=00f067aa0ba902b7;Sampled=1"
+    assert xray_to_trace(header).traceparent == parent
+    assert w3c_to_xray("nonsense") is None

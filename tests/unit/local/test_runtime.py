@@ -455,3 +455,27 @@ def test_a_failing_listener_does_not_stop_deliveries(run, seen):
     rt.send("jobs", {"id": "b"})
     assert rt.wait_idle(WAIT)
     assert sorted(job for job, _ in seen["job"]) == ["a", "b"]
+
+
+def test_declared_stores_live_in_the_state_dir_on_the_runtime_clock(tmp_path: Path) -> None:
+    """``app.store(...)`` under the local runtime: a table of stores.db in the state dir,
+    kept across restarts; expiry read from the runtime's (virtual) clock."""
+    app = App("stores")
+    users = app.store("users", ttl=60)
+
+    @app.post("/users/{id}")
+    def put_user(req: HttpRequest, ctx: Any) -> dict:
+        created = users.put_if_absent(req.path_params["id"], req.json())
+        return {"created": created}
+
+    clock = VirtualClock(START)
+    with LocalRuntime(app, state_dir=tmp_path, clock=clock) as rt:
+        body = b'{"name": "Ada"}'
+        assert rt.http(HttpRequest("POST", "/users/u-1", body=body)).json() == {"created": True}
+        assert rt.http(HttpRequest("POST", "/users/u-1", body=body)).json() == {"created": False}
+    assert (tmp_path / "stores.db").exists()
+    with LocalRuntime(app, state_dir=tmp_path, clock=clock) as rt:
+        assert users.get("u-1").value == {"name": "Ada"}  # kept across a restart
+        clock.advance(61)  # the declared ttl passes on the virtual clock
+        assert users.get("u-1") is None
+        assert rt.http(HttpRequest("POST", "/users/u-1", body=b"{}")).json() == {"created": True}
