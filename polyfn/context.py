@@ -138,6 +138,11 @@ class Context:
                 cached = self._event_trace = (event, trace_of(event))
             if cached[1] is not None:
                 return cached[1]
+        return self._trace_of_invocation()
+
+    def _trace_of_invocation(self) -> TraceContext | None:
+        """The trace the provider's runtime gives the invocation (X-Ray, the Functions
+        host's), whatever the event carries."""
         if self._trace is None and self._trace_source is not None:
             self._trace = self._trace_source()
             self._trace_source = None

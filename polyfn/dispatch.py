@@ -14,6 +14,9 @@ from polyfn.results import BatchOutcome, BatchResult, HttpError, RecordFailure, 
 
 log = logging.getLogger("polyfn")
 
+#: Spans around invocations, batches and records: set by polyfn.observe.otel.enable_tracing.
+observer: Any = None
+
 # How a batch keeps order when a record fails:
 UNORDERED = "unordered"  # each record stands alone (SQS standard, SNS, Pub/Sub)
 BY_GROUP = "group"  # later records of the same group_id are skipped (SQS FIFO)
@@ -41,7 +44,10 @@ def run_event(fn: Function, event: Any, ctx: Context) -> Any:
     token = CURRENT.set(ctx)
     ctx._event = event
     try:
-        return call(fn, event, ctx)
+        if observer is None:
+            return call(fn, event, ctx)
+        with observer.invocation(fn, ctx, event):
+            return call(fn, event, ctx)
     except Exception as e:
         raise HandlerError(fn.name, event.provider, event.event_source, e) from e
     finally:
@@ -53,6 +59,18 @@ def run_http(fn: Function, request: HttpRequest, ctx: Context) -> HttpResponse:
     else is logged with its traceback and answered 500."""
     token = CURRENT.set(ctx)
     ctx._event = request
+    try:
+        if observer is None:
+            return _answer(fn, request, ctx)
+        with observer.invocation(fn, ctx, request) as span:
+            response = _answer(fn, request, ctx)
+            observer.http_status(span, response.status)
+            return response
+    finally:
+        _finish(ctx, token)
+
+
+def _answer(fn: Function, request: HttpRequest, ctx: Context) -> HttpResponse:
     try:
         return as_response(call(fn, request, ctx))
     except HttpError as e:
@@ -70,8 +88,6 @@ def run_http(fn: Function, request: HttpRequest, ctx: Context) -> HttpResponse:
             request.path,
         )
         return HttpResponse.from_json({"error": "internal server error"}, 500)
-    finally:
-        _finish(ctx, token)
 
 
 def run_batch(
@@ -91,14 +107,29 @@ def run_batch(
     token = CURRENT.set(ctx)
     ctx._batch = records
     try:
-        if fn.batch:
-            _run_whole_batch(fn, records, ids, ctx, outcome)
+        if observer is None:
+            _run(fn, records, ids, ctx, order, outcome)
         else:
-            _run_each(fn, records, ids, ctx, order, outcome)
+            with observer.batch(fn, ctx, records):
+                _run(fn, records, ids, ctx, order, outcome)
     finally:
         ctx._event = None
         _finish(ctx, token)
     return outcome
+
+
+def _run(
+    fn: Function,
+    records: Sequence[Any],
+    ids: list[str],
+    ctx: Context,
+    order: str,
+    outcome: BatchOutcome,
+) -> None:
+    if fn.batch:
+        _run_whole_batch(fn, records, ids, ctx, outcome)
+    else:
+        _run_each(fn, records, ids, ctx, order, outcome)
 
 
 def _run_each(
@@ -120,7 +151,10 @@ def _run_each(
             continue
         ctx._event = record  # what the record's trace, span and log lines come from
         try:
-            if direct is not None:
+            if observer is not None:
+                with observer.record(fn, ctx, record):
+                    call(fn, record, ctx)
+            elif direct is not None:
                 direct(record, ctx)
             else:
                 call(fn, record, ctx)

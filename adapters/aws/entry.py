@@ -9,7 +9,7 @@ from typing import Any
 from polyfn.app import App, Function
 from polyfn.dispatch import run_batch, run_event, run_http
 from polyfn.errors import DefinitionError, HandlerError
-from polyfn.observe import logs_from_env
+from polyfn.observe import from_env as observe_from_env
 from polyfn.outputs import Outputs
 from polyfn.routing import match_route
 from polyfn.triggers import ScheduleTrigger, TopicTrigger
@@ -27,7 +27,7 @@ def handler(app: App, name: str | None = None, *, outputs: Outputs | None = None
     Lambda can serve several triggers of the app.
     """
     fixed = app.function(name) if name is not None else None
-    logs_from_env("aws")
+    observe_from_env("aws")
     if outputs is None:
         from .outputs import AwsDriver
 

@@ -86,7 +86,7 @@ from polyfn.app import App, Function
 from polyfn.dispatch import IN_ORDER, call, run_batch, run_event, run_http
 from polyfn.errors import DefinitionError, HandlerError, PolyfnError, UnsupportedEventError
 from polyfn.events.http import as_response
-from polyfn.observe import logs_from_env
+from polyfn.observe import from_env as observe_from_env
 from polyfn.outputs import LazyDriver, Outputs
 from polyfn.triggers import (
     ChangeTrigger,
@@ -372,7 +372,7 @@ def function_app(
         app = load_app(app)
     options = options or AzureOptions()
     functions = plan(app, options)
-    logs_from_env("azure")
+    observe_from_env("azure")
     port = (
         outputs
         if outputs is not None

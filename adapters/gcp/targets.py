@@ -68,7 +68,7 @@ from polyfn.app import App, Function
 from polyfn.dispatch import run_batch, run_event, run_http
 from polyfn.errors import DefinitionError, HandlerError
 from polyfn.events.http import HttpResponse
-from polyfn.observe import logs_from_env
+from polyfn.observe import from_env as observe_from_env
 from polyfn.outputs import LazyDriver, Outputs
 from polyfn.routing import compile_route, match_route
 from polyfn.triggers import (
@@ -274,7 +274,7 @@ def targets(
 
         app = load_app(app)
     options = options or GcpOptions()
-    logs_from_env("gcp")
+    observe_from_env("gcp")
     port = (
         outputs
         if outputs is not None

@@ -127,7 +127,8 @@ def run_command(args: argparse.Namespace) -> int:
     from polyfn.local.runtime import LocalRuntime
     from polyfn.local.server import DevServer
 
-    out = console()
+    # In JSON, stdout carries the log lines alone (after the ready line); the tables go to stderr.
+    out = console(stderr=args.log_format == "json")
     _line_buffered()  # a parent reading our stdout sees each line as it is printed
     ref = resolve(args.target)
     wanted = _emulator_names(args.emulators, args.provider)

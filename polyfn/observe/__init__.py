@@ -5,12 +5,17 @@ imports nothing, so that a handler that observes nothing pays nothing.
 """
 
 
-def logs_from_env(provider: str) -> None:
-    """JSON logs when ``POLYFN_LOG_FORMAT=json`` (what each adapter's entry point calls);
-    polyfn.observe.logs is imported only then."""
+def from_env(provider: str) -> None:
+    """What each adapter's entry point calls when the app is loaded: JSON logs when
+    ``POLYFN_LOG_FORMAT=json``, OpenTelemetry spans when ``POLYFN_OTEL=1``. The modules
+    are imported only then."""
     import os
 
     if os.environ.get("POLYFN_LOG_FORMAT"):
         from polyfn.observe.logs import configure_from_env
 
         configure_from_env(provider)
+    if os.environ.get("POLYFN_OTEL", "").lower() in ("1", "true", "yes"):
+        from polyfn.observe.otel import enable_tracing
+
+        enable_tracing()

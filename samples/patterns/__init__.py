@@ -1,0 +1,1 @@
+"""One small sample per reliability pattern; see README.md."""

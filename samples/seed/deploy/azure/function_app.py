@@ -1,0 +1,3 @@
+from polyfn.adapters.azure import function_app
+
+app = function_app('samples.seed.app:app')
