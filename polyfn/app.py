@@ -315,17 +315,9 @@ class App:
         """Declare what the function writes to through ``ctx.outputs`` (optional): the
         queues it sends to, topics it publishes to, buckets it puts into and event buses
         it emits to. Stack it with the trigger decorators, in any order."""
-        declared = DeclaredOutputs(queues, topics, buckets, buses)
-
-        def decorate(handler: F) -> F:
-            fn = self._by_handler.get(id(handler))
-            if fn is not None:
-                fn.outputs = declared
-            else:  # the trigger decorator runs later and picks it up
-                setattr(handler, _OUTPUTS_ATTR, declared)
-            return handler
-
-        return decorate
+        return self._declare(
+            "outputs", _OUTPUTS_ATTR, DeclaredOutputs(queues, topics, buckets, buses)
+        )
 
     def requires(
         self,
@@ -350,13 +342,18 @@ class App:
             max_payload=max_payload,
             max_duration=max_duration,
         )
+        return self._declare("requires", _REQUIRES_ATTR, declared)
+
+    def _declare(self, field: str, attr: str, declared: Any) -> Callable[[F], F]:
+        """A decorator setting ``field`` of the handler's Function to ``declared``, before
+        or after the trigger decorators (which pick ``attr`` up from the handler)."""
 
         def decorate(handler: F) -> F:
             fn = self._by_handler.get(id(handler))
             if fn is not None:
-                fn.requires = declared
+                setattr(fn, field, declared)
             else:  # the trigger decorator runs later and picks it up
-                setattr(handler, _REQUIRES_ATTR, declared)
+                setattr(handler, attr, declared)
             return handler
 
         return decorate

@@ -304,13 +304,14 @@ class Worker:
         obj = converter.decode(inv.data, trigger_metadata=inv.trigger_metadata)
         outs = {out: Out() for out in fn.outputs}
         self.last_outputs = {}
-        result = fn.call(
-            **{fn.trigger_param: obj, "context": context or WorkerContext(name)}, **outs
-        )
+        if context is None:
+            context = WorkerContext(name, traceparent=_host_trace(obj, fn.trigger))
+        result = fn.call(**{fn.trigger_param: obj, "context": context}, **outs)
         self.last_outputs = {k: o.get() for k, o in outs.items() if o.get() is not None}
         if self.deliver is not None:
+            trace = context.trace_context.trace_parent
             for out, value in self.last_outputs.items():
-                self._deliver(fn.outputs[out], self.encode(name, out, value))
+                self._deliver(fn.outputs[out], self.encode(name, out, value), trace)
         return result
 
     def encode(self, name: str, out: str, value: Any) -> meta.Datum:
@@ -319,20 +320,41 @@ class Worker:
         fn = self.function(name)
         return encode_output(fn.outputs[out]["type"], fn.out_types.get(out), value)
 
-    def _deliver(self, binding: dict[str, Any], datum: meta.Datum) -> None:
-        """Hand one output value's messages to ``self.deliver``, as the host would."""
+    def _deliver(self, binding: dict[str, Any], datum: meta.Datum, trace: str) -> None:
+        """Hand one output value's messages to ``self.deliver``, as the host would: Service
+        Bus messages carry the invocation's trace as ``Diagnostic-Id`` (the host's
+        Service Bus SDK stamps its current activity, azure/servicebus/_common/tracing.py);
+        Queue Storage messages carry nothing."""
         driver = self.deliver
         assert driver is not None
         kind = binding["type"]
+        traced = {"Diagnostic-Id": trace} if kind == "serviceBus" else {}
         for body in host_messages(datum):
             if kind == "queue" or (kind == "serviceBus" and "queueName" in binding):
-                driver.send(resolve(binding["queueName"]), body, {}, None, None, 0)
+                driver.send(resolve(binding["queueName"]), body, traced, None, None, 0)
             elif kind == "serviceBus":
-                driver.publish(resolve(binding["topicName"]), body, {}, None)
+                driver.publish(resolve(binding["topicName"]), body, traced, None)
             elif kind == "eventGrid":
                 driver.emit(_cloud_event(body), _bus(binding.get("topicEndpointUri", "")))
             else:
                 raise NotImplementedError(f"delivering a {kind!r} output binding")
+
+
+def _host_trace(obj: Any, trigger: dict[str, Any]) -> str | None:
+    """The trace the host gives an invocation: a span under the trace the (first)
+    message carries, as the host's activity continues a Service Bus message's
+    Diagnostic-Id; None (a new trace) when it carries none (Queue Storage never does)."""
+    from polyfn.observe.trace import child_of, trace_of
+
+    from . import from_native
+
+    try:
+        event = from_native(obj, trigger)
+    except Exception:  # what the function cannot read either carries no trace
+        return None
+    first = event[0] if isinstance(event, list) and event else event
+    parent = trace_of(first)
+    return None if parent is None else child_of(parent).traceparent
 
 
 def _bus(endpoint_setting: str) -> str | None:

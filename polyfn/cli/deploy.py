@@ -119,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
 
         text = gcloud_script(app, **options)
     if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(text, encoding="utf-8")
         print(args.out)
     else:

@@ -369,6 +369,12 @@ class JsonLogView(LogView):
         from polyfn.observe.logs import JsonFormatter
 
         self.formatter = JsonFormatter()
+        self._lock = threading.Lock()  # delivery threads log at once: whole lines only
+
+    def _write(self, text: str) -> None:
+        with self._lock:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
 
     def _line(self, fields: dict[str, Any]) -> None:
         import json
@@ -379,7 +385,7 @@ class JsonLogView(LogView):
             + f".{int(now % 1 * 1000):03d}+00:00"
         )
         line = {"time": stamp, "level": "INFO", "logger": "polyfn.dev", **fields}
-        print(json.dumps(line, default=str), flush=True)
+        self._write(json.dumps(line, default=str))
 
     def _print(self, text: str) -> None:
         from rich.text import Text
@@ -402,7 +408,7 @@ class JsonLogView(LogView):
         )
 
     def record(self, record: logging.LogRecord, text: str) -> None:
-        print(text, flush=True)
+        self._write(text)
 
 
 class _ViewHandler(logging.Handler):

@@ -303,6 +303,12 @@ def plan_app(app: App) -> tuple[dict[str, Any], list[FunctionPlan]]:
     return resources, plans
 
 
+def base_env(app: App) -> dict[str, str]:
+    """What every function of the app gets: its CloudWatch metrics namespace (the app's
+    name; polyfn.observe.metrics reads POLYFN_METRICS_NAMESPACE)."""
+    return {"POLYFN_METRICS_NAMESPACE": app.name}
+
+
 def output_env(plan: FunctionPlan) -> dict[str, Any]:
     """``POLYFN_QUEUE_/TOPIC_/BUCKET_/STORE_<N>``: the physical names of the function's
     declared outputs and of the app's stores."""

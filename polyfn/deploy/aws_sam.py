@@ -41,6 +41,7 @@ from polyfn.deploy.aws_resources import (
     FunctionPlan,
     Source,
     aws_schedule,
+    base_env,
     logical_id,
     output_env,
     plan_app,
@@ -67,7 +68,12 @@ def sam_template(
         for i, (trigger, source) in enumerate(plan.sources):
             key = logical_id(trigger.KIND, str(i + 1) if len(plan.sources) > 1 else "")
             events[key] = _event(source)
-        env = {"POLYFN_APP": module, "POLYFN_FUNCTION": fn.name, **output_env(plan)}
+        env = {
+            "POLYFN_APP": module,
+            "POLYFN_FUNCTION": fn.name,
+            **base_env(app),
+            **output_env(plan),
+        }
         props: dict[str, Any] = {
             "Handler": HANDLER,
             "Runtime": runtime,

@@ -48,6 +48,7 @@ from polyfn.deploy.aws_resources import (
     HANDLER,
     FunctionPlan,
     Source,
+    base_env,
     plan_app,
 )
 from polyfn.deploy.yaml_text import to_yaml
@@ -94,7 +95,7 @@ def serverless_config(
     statements: list[dict[str, Any]] = []
     for plan in plans:
         fn = plan.function
-        env: dict[str, Any] = {"POLYFN_APP": module, "POLYFN_FUNCTION": fn.name}
+        env: dict[str, Any] = {"POLYFN_APP": module, "POLYFN_FUNCTION": fn.name, **base_env(app)}
         for o in plan.outputs:
             if o.kind == "bucket":
                 env[o.env] = bucket_name(o.name)  # type: ignore[index]

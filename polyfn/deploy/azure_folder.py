@@ -24,9 +24,9 @@ def azure_files(app: App, *, app_module: str) -> dict[str, str]:
     """The folder's files by name → text."""
     from polyfn.adapters.azure import host_json  # imports azure.functions
 
-    function_app = (
-        f"from polyfn.adapters.azure import function_app\n\napp = function_app({app_module!r})\n"
-    )
+    module = json.dumps(app_module)  # double quotes: what formatters leave alone
+    imports = "from polyfn.adapters.azure import function_app\n\n"
+    function_app = f"{imports}app = function_app({module})\n"
     settings: dict[str, Any] = {
         "IsEncrypted": False,
         "Values": {

@@ -44,6 +44,17 @@ class HttpRequest(Body, NeutralEvent):
         "client_ip": None,
     }
 
+    def json(self, model: Any = None) -> Any:
+        """The body parsed as JSON; with ``model``, validated into that pydantic type. A
+        body that is not JSON, or not valid for ``model``, is the client's error: it
+        raises HttpError(400) naming the first problem (so the answer is 400, not 500)."""
+        try:
+            return Body.json(self, model)
+        except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, ValidationError
+            from polyfn.results import HttpError
+
+            raise HttpError(400, f"invalid request body: {_first_problem(e)}") from e
+
     method: str
     """Upper-case HTTP method."""
     path: str
@@ -153,3 +164,12 @@ def as_response(result: Any) -> HttpResponse:
             result.model_dump_json().encode(), headers={"content-type": "application/json"}
         )
     return HttpResponse.from_json(result)
+
+
+def _first_problem(error: ValueError) -> str:
+    errors = getattr(error, "errors", None)  # pydantic's ValidationError
+    if callable(errors):
+        first = errors(include_url=False)[0]
+        where = ".".join(str(part) for part in first.get("loc", ())) or "body"
+        return f"{where}: {first.get('msg', '')}"
+    return str(error)

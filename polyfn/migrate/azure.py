@@ -137,21 +137,6 @@ def _is_out(anno: Any) -> bool:
     return getattr(origin, "__name__", "") == "Out" and "azure" in getattr(origin, "__module__", "")
 
 
-class _Out:
-    """The worker's holder for an output binding (``func.Out``)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self) -> None:
-        self._value: Any = None
-
-    def set(self, val: Any) -> None:
-        self._value = val
-
-    def get(self) -> Any:
-        return self._value
-
-
 def from_azure(
     function: Callable[..., Any] | Any,
     *,
@@ -214,7 +199,9 @@ def _call(shape: _Shape, targets: dict[str, str], event: Any, ctx: Context) -> A
         from polyfn.adapters.azure.worker import WorkerContext
 
         kwargs["context"] = WorkerContext(ctx.function_name, ctx.invocation_id, ctx.traceparent)
-    outs = {p: _Out() for p in shape.outs}
+    from polyfn.adapters.azure.worker import Out  # the worker's holder for func.Out
+
+    outs = {p: Out() for p in shape.outs}
     result = shape.call(**kwargs, **outs)
     if shape.is_async:
         result = asyncio.run(result)

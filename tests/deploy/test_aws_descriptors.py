@@ -127,6 +127,7 @@ def test_sam_outputs_permissions_and_physical_names():
     assert set(o["process_order"]["Environment"]["Variables"]) == {
         "POLYFN_APP",
         "POLYFN_FUNCTION",
+        "POLYFN_METRICS_NAMESPACE",
         "POLYFN_BUCKET_RECEIPTS",
         "POLYFN_TOPIC_ORDER_EVENTS",
     }

@@ -94,3 +94,29 @@ def test_xray_header_becomes_w3c_traceparent():
     assert xray_to_trace("Root=1-5759e988-bd862e3fe1be46a994272793") is None
     assert xray_to_trace(None) is None
     assert TraceContext.parse("00-" + "0" * 32 + "-" + "1" * 16 + "-01") is None
+
+
+def test_an_invalid_request_body_is_answered_400_naming_the_problem():
+    from pydantic import BaseModel
+
+    from polyfn import App, HttpRequest
+    from polyfn.dispatch import run_http
+
+    class User(BaseModel):
+        name: str
+        age: int
+
+    app = App("users")
+
+    @app.post("/users")
+    def create(req):
+        return req.json(User).model_dump()
+
+    fn = app.function("create")
+    ctx = Context("create", "inv")
+    bad_field = run_http(fn, HttpRequest("POST", "/users", body=b'{"name":"a","age":"x"}'), ctx)
+    assert bad_field.status == 400
+    assert bad_field.json()["error"].startswith("invalid request body: age: Input should be")
+    assert run_http(fn, HttpRequest("POST", "/users", body=b"nope"), ctx).status == 400
+    ok = run_http(fn, HttpRequest("POST", "/users", body=b'{"name":"a","age":3}'), ctx)
+    assert (ok.status, ok.json()) == (200, {"name": "a", "age": 3})

@@ -252,3 +252,29 @@ def test_hot_reload_keeps_serving_through_a_syntax_error(start_dev, tmp_path):
     m = dev.wait_for(r"reload failed, the previous code keeps serving: (.*)", WAIT)
     assert "app.py" in m.group(1) and "line" in m.group(1), m.group(0)
     assert dev.call("GET", "/orders/a") == (200, {"id": "a", "v": 2})
+
+
+@pytest.mark.parametrize("provider", ["none", "aws"])
+def test_json_logs_carry_the_requests_trace_through_queue_and_topic(start_dev, provider):
+    """``--log-format json``: every line after the ready line is a JSON object; the
+    request's traceparent reaches process_order (queue) and notify (topic) in the logs."""
+    dev = start_dev("samples/orders", "--as", provider, "--log-format", "json", "--no-reload")
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    headers = {
+        "content-type": "application/json",
+        "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01",
+    }
+    order = {"id": "o-t", "items": [{"price": 2, "qty": 3}]}
+    status, _ = dev.call("POST", "/orders", order, headers=headers)
+    assert status == 200
+    dev.idle()
+    dev.wait_for(r'"function": "notify".*"verdict": "ok"')
+    records = []
+    for line in dev.lines:
+        if line.startswith("{"):
+            records.append(json.loads(line))
+    notify = [r for r in records if r.get("logger") == "polyfn.fn.notify"]
+    assert notify and all(r["trace_id"] == trace_id for r in notify), dev.output
+    assert all(r["correlation_id"] == trace_id for r in notify)
+    deliveries = {r["function"] for r in records if r.get("logger") == "polyfn.dev"}
+    assert {"process_order", "notify"} <= deliveries

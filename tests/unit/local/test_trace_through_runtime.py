@@ -30,10 +30,15 @@ WAIT = 5.0
 INCOMING = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 
-def chain_app(seen: dict[str, Any]) -> App:
+def chain_app(seen: dict[str, Any], declared: bool = False) -> App:
+    """signup → user-created → welcome → emails → email. ``declared``: the outputs are
+    declared, which Azure turns into output bindings the host delivers."""
     app = App("chain")
+    topics = app.outputs(topics=["user-created"]) if declared else (lambda f: f)
+    queues = app.outputs(queues=["emails"]) if declared else (lambda f: f)
 
     @app.post("/signup")
+    @topics
     def signup(req: HttpRequest, ctx: Any) -> dict[str, str]:
         ctx.logger.info("signing up")
         seen["signup"] = ctx.span
@@ -41,6 +46,7 @@ def chain_app(seen: dict[str, Any]) -> App:
         return {"ok": "yes"}
 
     @app.topic("user-created")
+    @queues
     def welcome(msg: Any, ctx: Any) -> None:
         ctx.logger.info("welcoming %s", msg.json()["user"])
         seen["welcome"] = (ctx.trace, ctx.span)
@@ -134,3 +140,19 @@ def test_azure_storage_queue_starts_a_new_trace() -> None:
     _, email_span, links = seen["email"]
     assert email_span.trace_id != TraceContext.parse(INCOMING).trace_id
     assert links == []
+
+
+def test_azure_output_bindings_continue_the_trace_through_the_hosts_diagnostic_id() -> None:
+    """Declared outputs are Azure output bindings: the host sends them, stamping Service
+    Bus messages with its invocation's trace (Diagnostic-Id), which continues the
+    request's trace; the next function's parent is that invocation, not polyfn's span."""
+    seen: dict[str, Any] = {}
+    options = AzureOptions(queue_service="servicebus")
+    app = chain_app(seen, declared=True)
+    with LocalRuntime(app, provider="azure", clock=VirtualClock(), options=options) as rt:
+        headers = {"content-type": "application/json", "traceparent": INCOMING}
+        assert rt.http(HttpRequest("POST", "/signup", headers=headers, body=b"{}")).status == 200
+        assert rt.wait_idle(WAIT)
+    trace_id = TraceContext.parse(INCOMING).trace_id
+    assert seen["welcome"][0].trace_id == trace_id
+    assert seen["email"][0].trace_id == trace_id
