@@ -5,7 +5,9 @@ point: the target's name, served by a ``main.py`` doing
 ``globals().update(polyfn.adapters.gcp.targets(app))``); event-driven functions deploy
 with ``--retry`` (polyfn fails a message by raising, and relies on redelivery). The
 topics are created first; a queue's dead-letter policy is set on the subscription the
-function's Eventarc trigger created; schedules get a Cloud Scheduler job. An app with
+function's Eventarc trigger created; schedules get a Cloud Scheduler job. The buckets the
+triggers watch and the queues, topics and buckets functions declare as outputs are created
+too (an existing one is kept). An app with
 declared stores (``App.store``) gets its Firestore database created first (``(default)``,
 native mode, in the region; an existing one is kept: the command's failure is ignored)
 and ``POLYFN_STORE_BACKEND=firestore`` in every function's environment; the stores'
@@ -110,9 +112,21 @@ def gcloud_commands(app: App, *, project: str, region: str, source: str = ".") -
             else:
                 job.append(f"--topic={_q(s['topic'])} --message-body='{{}}'")
             after.append(" \\\n    ".join(job))
+    buckets: list[str] = []
+    for spec in plan(app):
+        if spec.settings["trigger"] == "bucket":
+            buckets.append(spec.settings["bucket"])
+    for fn in app.functions.values():
+        # What functions only write to exists before they run (Pub/Sub serves queues).
+        topics.extend([*fn.outputs.queues, *fn.outputs.topics])
+        buckets.extend(fn.outputs.buckets)
     creates = [
         f"gcloud pubsub topics create {_q(t)} {where} || true"  # exists already: fine
         for t in dict.fromkeys(topics)
+    ]
+    creates += [
+        f"gcloud storage buckets create {_q('gs://' + b)} --location={_q(region)} {where} || true"
+        for b in dict.fromkeys(buckets)
     ]
     return first + creates + deploys + after
 

@@ -140,6 +140,11 @@ def test_gcloud_commands():
     assert "--trigger-topic=nightly_report" in deploys["nightly_report"]
     assert "--dead-letter-topic=orders-dead-letter" in text
     assert "gcloud scheduler jobs create pubsub" in text
+    # The watched bucket and what functions write to exist before they run.
+    assert "gcloud storage buckets create gs://receipts --location=europe-west1" in text
+    creates = [c for c in commands if c.startswith("gcloud pubsub topics create")]
+    assert {c.split()[4] for c in creates} >= {"orders", "order-events"}
+    assert commands.index(creates[0]) < min(commands.index(c) for c in deploys.values())
     for c in deploys.values():
         assert "--gen2" in c and "--runtime=python311" in c
 

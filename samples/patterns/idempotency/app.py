@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from polyfn import App, Context, QueueMessage
+from polyfn import App, Context, QueueMessage, TopicMessage
+from polyfn.outputs import IDEMPOTENCY_KEY
 from polyfn.patterns import idempotent
 from polyfn.patterns.after_success import outputs_after_success
 
@@ -50,3 +51,9 @@ def take_payment(msg: QueueMessage, ctx: Context) -> dict[str, str]:
         attributes={"event": "payment-taken"},
     )
     return {"charge": charge_id}  # stored: what a duplicate gets back
+
+
+@app.topic("payment-events")
+def record_payment_event(msg: TopicMessage, ctx: Context) -> None:
+    # A consumer can drop copies by this key (with its own @idempotent, say).
+    ctx.logger.info("payment event %s, key %s", msg.json(), msg.attributes[IDEMPOTENCY_KEY])

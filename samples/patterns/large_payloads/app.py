@@ -28,7 +28,9 @@ THRESHOLD = 32 * 1024
 def build_report(report_id: str, rows: int) -> bytes:
     """A deterministic CSV of ``rows`` lines (30 bytes each)."""
     lines = ["report,row,sensor,reading"]
-    lines += [f"{report_id},{n:06d},sensor-{n % 97:02d},{(n * 7919) % 10007:05d}.25" for n in range(rows)]
+    lines += [
+        f"{report_id},{n:06d},sensor-{n % 97:02d},{(n * 7919) % 10007:05d}.25" for n in range(rows)
+    ]
     return ("\n".join(lines) + "\n").encode()
 
 

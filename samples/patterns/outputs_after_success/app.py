@@ -11,7 +11,7 @@ successful retry sends once.
 
 from __future__ import annotations
 
-from polyfn import App, Context, QueueMessage
+from polyfn import App, Context, QueueMessage, TopicMessage
 from polyfn.patterns.after_success import outputs_after_success
 
 app = App("shipping")
@@ -20,8 +20,8 @@ app = App("shipping")
 class LabelPrinter:
     """Stands in for a device that fails now and then."""
 
-    def __init__(self) -> None:
-        self.jams = 0  # how many of the next prints fail
+    def __init__(self, jams: int = 0) -> None:
+        self.jams = jams  # how many of the next prints fail
         self.printed: list[str] = []
 
     def print_label(self, order_id: str) -> str:
@@ -32,7 +32,7 @@ class LabelPrinter:
         return f"label-{order_id}"
 
 
-PRINTER = LabelPrinter()
+PRINTER = LabelPrinter(jams=1)  # the first label of the day jams
 
 
 def _ship(msg: QueueMessage, ctx: Context) -> None:
@@ -52,3 +52,8 @@ def ship(msg: QueueMessage, ctx: Context) -> None:
 @app.outputs(topics=["shipments"])
 def ship_unguarded(msg: QueueMessage, ctx: Context) -> None:
     _ship(msg, ctx)
+
+
+@app.topic("shipments")
+def tell_customer(msg: TopicMessage, ctx: Context) -> None:
+    ctx.logger.info("telling the customer: %s", msg.json())

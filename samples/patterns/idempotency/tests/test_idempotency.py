@@ -38,6 +38,7 @@ def test_the_same_payment_sent_twice_is_charged_once(polyfn: Any) -> None:
     (event,) = polyfn.published("payment-events")  # ...one outbound message
     assert event.json() == {"order_id": "o-1", "charge": "ch-1"}
     assert event.attributes[IDEMPOTENCY_KEY] == "payment:o-1#1"
+    assert len(polyfn.deliveries_of("record_payment_event")) == 1  # its consumer ran once
 
 
 @pytest.mark.polyfn_providers

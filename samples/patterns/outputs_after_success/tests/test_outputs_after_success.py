@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from polyfn import App
+from polyfn import App, HandlerError
 from polyfn.testing import queue_message
 from samples.patterns.outputs_after_success import app as sample
 
@@ -31,8 +31,8 @@ def polyfn_app() -> App:
 def test_a_failed_attempt_publishes_nothing(polyfn: Any) -> None:
     sample.PRINTER.jams = 1
     # One attempt, no retry. How it reports the failure is the provider's: SQS's
-    # batchItemFailures (aws), a BatchOutcome (neutral), an exception (azure, gcp).
-    with contextlib.suppress(OSError):
+    # batchItemFailures (aws), a BatchOutcome (neutral), a HandlerError (azure, gcp).
+    with contextlib.suppress(HandlerError):
         polyfn.invoke("ship", queue_message(ORDER, queue="to-ship"))
     assert sample.PRINTER.jams == 0 and sample.PRINTER.printed == []  # it ran, and jammed
     assert polyfn.published("shipments") == []
@@ -48,11 +48,14 @@ def test_the_retry_publishes_once(polyfn: Any) -> None:
     assert sample.PRINTER.printed == ["o-7"]
     (announced,) = polyfn.published("shipments")
     assert announced.json() == {"order_id": "o-7", "status": "label-printed"}
+    assert len(polyfn.deliveries_of("tell_customer")) == 1  # the customer is told once
 
 
-@pytest.mark.polyfn_providers("neutral", "aws", "gcp")
+@pytest.mark.polyfn_providers
 def test_without_the_decorator_the_failed_attempt_announces_too(polyfn: Any) -> None:
     sample.PRINTER.jams = 1
     polyfn.send("to-ship-unguarded", ORDER)
     polyfn.settle(check=False)
-    assert len(polyfn.published("shipments")) == 2  # one for the jam, one for the retry
+    # One for the jam and one for the retry; on Azure the declared topic is an output
+    # binding, which the host writes only when the function succeeds.
+    assert len(polyfn.published("shipments")) == (1 if polyfn.provider == "azure" else 2)

@@ -8,11 +8,13 @@ so ``dead_letter`` counts failures in a store.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
 
-from polyfn import App
+from polyfn import App, HandlerError
+from polyfn.testing import queue_message
 from samples.patterns.retry_dead_letter import app as sample
 
 
@@ -74,3 +76,18 @@ def test_a_poison_record_is_parked_and_the_next_record_runs(polyfn: Any) -> None
     assert attributes["polyfn-source"].endswith(":clicks")
     assert attributes["polyfn-event-id"]
     assert polyfn.dead_letters("clicks") == []
+
+
+@pytest.mark.polyfn_providers("azure")
+def test_a_replayed_batch_counts_each_record_once(polyfn: Any) -> None:
+    """Event Hubs replays a whole batch after a failure (no partial batch): the records
+    before the bad one must not count twice."""
+    batch = [
+        queue_message(b'{"page": "/home"}', queue="clicks", id="1"),
+        queue_message(b"<not json>", queue="clicks", id="2"),
+    ]
+    for _ in range(3):  # the bad record's three attempts; the third parks it
+        with contextlib.suppress(HandlerError):
+            polyfn.invoke("count_click", batch)
+    assert sample.CLICKS == {"/home": 1}
+    assert [m.body for m in polyfn.sent("poison")] == [b"<not json>"]

@@ -7,6 +7,10 @@ gcloud pubsub topics create user-created --project=PROJECT || true
 gcloud pubsub topics create emails --project=PROJECT || true
 gcloud pubsub topics create emails-dead-letter --project=PROJECT || true
 gcloud pubsub topics create nightly_report --project=PROJECT || true
+gcloud storage buckets create gs://uploads --location=REGION --project=PROJECT || true
+gcloud storage buckets create gs://outbox --location=REGION --project=PROJECT || true
+gcloud storage buckets create gs://thumbnails --location=REGION --project=PROJECT || true
+gcloud storage buckets create gs://reports --location=REGION --project=PROJECT || true
 gcloud functions deploy create_user --gen2 --runtime=python311 \
     --entry-point=create_user --source=. --region=REGION --project=PROJECT \
     --trigger-http \
