@@ -173,22 +173,7 @@ class App:
         def decorate(handler: F) -> F:
             fn = self._by_handler.get(id(handler))
             if fn is None:
-                fname = name or handler.__name__
-                if fname in self.functions:
-                    raise DefinitionError(
-                        f"app {self.name!r}: function {fname!r} is declared twice"
-                    )
-                fn = Function(
-                    fname,
-                    handler,
-                    batch=batch,
-                    takes_context=_takes_context(handler),
-                    is_async=_is_async(handler),
-                )
-                fn.outputs = getattr(handler, _OUTPUTS_ATTR, fn.outputs)
-                fn.requires = getattr(handler, _REQUIRES_ATTR, None)
-                self.functions[fname] = fn
-                self._by_handler[id(handler)] = fn
+                fn = self.add_function(handler, name, batch=batch)
             elif fn.batch != batch:
                 raise DefinitionError(
                     f"function {fn.name!r}: batch= must be the same on every trigger"
@@ -197,6 +182,28 @@ class App:
             return handler
 
         return decorate
+
+    def add_function(
+        self, handler: Callable[..., Any], name: str | None = None, *, batch: bool = False
+    ) -> Function:
+        """Register ``handler`` as a function with no trigger yet (the trigger decorators
+        add them; workflow tasks have none). What ``outputs``/``requires`` declared on
+        the handler before is picked up."""
+        fname = name or handler.__name__
+        if fname in self.functions:
+            raise DefinitionError(f"app {self.name!r}: function {fname!r} is declared twice")
+        fn = Function(
+            fname,
+            handler,
+            batch=batch,
+            takes_context=_takes_context(handler),
+            is_async=_is_async(handler),
+        )
+        fn.outputs = getattr(handler, _OUTPUTS_ATTR, fn.outputs)
+        fn.requires = getattr(handler, _REQUIRES_ATTR, None)
+        self.functions[fname] = fn
+        self._by_handler[id(handler)] = fn
+        return fn
 
     def http(
         self,

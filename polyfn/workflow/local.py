@@ -26,7 +26,6 @@ from typing import Any
 
 from polyfn.app import App, Function, _is_async, _takes_context
 from polyfn.context import Context
-from polyfn.errors import DefinitionError as AppDefinitionError
 from polyfn.outputs import OutputDriver, Outputs
 from polyfn.outputs.memory import MemoryDriver
 
@@ -57,18 +56,7 @@ def task(app: App, name: str | None = None) -> Callable:
     """Register a handler as a workflow task of ``app`` (a function with no trigger)."""
 
     def decorate(handler: Callable) -> Callable:
-        fname = name or handler.__name__
-        if fname in app.functions:
-            raise AppDefinitionError(f"app {app.name!r}: function {fname!r} is declared twice")
-        fn = Function(
-            fname,
-            handler,
-            triggers=[],
-            takes_context=_takes_context(handler),
-            is_async=_is_async(handler),
-        )
-        app.functions[fname] = fn
-        app._by_handler[id(handler)] = fn
+        app.add_function(handler, name)  # picks up @app.outputs/@app.requires stacked below
         return handler
 
     return decorate

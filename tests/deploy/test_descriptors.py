@@ -191,3 +191,31 @@ def test_cli_check_exit_codes(tmp_path, capsys):
     assert main(["deploy-config", "gcp", MODULE]) == 0
     assert "gcloud functions deploy" in capsys.readouterr().out
     assert sys.modules.get("samples.orders.app") is not None
+
+
+def test_azure_folder_indexes_every_trigger_kind(tmp_path):
+    """The folder deploy-config writes, indexed as the worker does (get_functions()),
+    has one function per trigger with the binding Microsoft documents for it."""
+    pytest.importorskip("azure.functions")
+    from tests.deploy.every_trigger_app import app as every
+
+    azure_app_folder(every, tmp_path, app_module="tests.deploy.every_trigger_app:app")
+    spec = importlib.util.spec_from_file_location("_every_app", tmp_path / "function_app.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    triggers = {
+        f.get_function_name(): f.get_trigger().get_binding_name()
+        for f in module.app.get_functions()
+    }
+    assert triggers == {
+        "http_fn": "httpTrigger",
+        "queue_fn": "queueTrigger",
+        "fifo_fn": "serviceBusTrigger",
+        "topic_fn": "serviceBusTrigger",
+        "blob_fn": "blobTrigger",
+        "deleted_fn": "eventGridTrigger",
+        "timer_fn": "timerTrigger",
+        "change_fn": "cosmosDBTrigger",
+        "stream_fn": "eventHubTrigger",
+        "event_fn": "eventGridTrigger",
+    }

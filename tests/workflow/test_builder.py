@@ -174,3 +174,18 @@ def test_fan_out_is_a_map_with_concurrency():
     assert each["ItemProcessor"]["StartAt"] == "Sq"
     r = run(asl, {"xs": [1, 2, 3]}, functions={"square": lambda x: x * x})
     assert r.output == {"xs": [1, 2, 3], "squares": [1, 4, 9]}
+
+
+def test_task_picks_up_outputs_declared_below_it():
+    from polyfn import App
+    from polyfn.workflow.local import task
+
+    app = App("t")
+
+    @task(app)
+    @app.outputs(topics=["done"])
+    def finish(data):
+        return data
+
+    assert app.function("finish").outputs.topics == ("done",)
+    assert app.function("finish").triggers == []
