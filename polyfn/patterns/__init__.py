@@ -1,8 +1,11 @@
-"""Reliability patterns for handlers: idempotency and a circuit breaker, over a small
-shared state store (memory, SQLite, DynamoDB, Azure Table storage, Firestore)."""
+"""Reliability patterns for handlers, the same on every provider: idempotency, outputs
+delivered after success, in-process retries, dead-letter routing, large payloads through
+storage (claim check) and a circuit breaker, over a small shared state store (memory,
+SQLite, DynamoDB, Azure Table storage, Firestore; ``App.store`` picks the provider's)."""
 
 from typing import TYPE_CHECKING, Any
 
+from polyfn.patterns.after_success import outputs_after_success
 from polyfn.patterns.circuit_breaker import CircuitBreaker, CircuitOpen
 from polyfn.patterns.dead_letter import dead_letter
 from polyfn.patterns.idempotency import IdempotencyInProgress, idempotent
@@ -49,6 +52,7 @@ __all__ = [
     "idempotent",
     "large_payload_outputs",
     "offload_large_payloads",
+    "outputs_after_success",
     "resolve_large_payloads",
     "retry",
 ]

@@ -35,8 +35,7 @@ from polyfn import (
     StorageEvent,
     TopicMessage,
 )
-from polyfn.patterns import idempotent
-from polyfn.patterns.after_success import outputs_after_success
+from polyfn.patterns import idempotent, outputs_after_success
 from polyfn.workflow.local import task, workflow
 from samples.orderflow import app as orderflow
 from samples.orderflow.workflow import order_workflow

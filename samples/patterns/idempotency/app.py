@@ -14,8 +14,7 @@ from typing import Any
 
 from polyfn import App, Context, QueueMessage, TopicMessage
 from polyfn.outputs import IDEMPOTENCY_KEY
-from polyfn.patterns import idempotent
-from polyfn.patterns.after_success import outputs_after_success
+from polyfn.patterns import idempotent, outputs_after_success
 
 app = App("payments")
 

@@ -12,7 +12,7 @@ successful retry sends once.
 from __future__ import annotations
 
 from polyfn import App, Context, QueueMessage, TopicMessage
-from polyfn.patterns.after_success import outputs_after_success
+from polyfn.patterns import outputs_after_success
 
 app = App("shipping")
 
