@@ -54,6 +54,28 @@ def run_event(fn: Function, event: Any, ctx: Context) -> Any:
         _finish(ctx, token)
 
 
+def run_task(fn: Function, data: Any, ctx: Context, provider: str) -> Any:
+    """A workflow task (a function with no trigger): JSON ``data`` in, the handler's JSON
+    result out (a pydantic model as its JSON form). A failure re-raises the handler's own
+    exception, with a note naming the function: its class name is the error a workflow's
+    Retry and Catch match (Step Functions' errorType, Cloud Workflows' ``error``)."""
+    token = CURRENT.set(ctx)
+    try:
+        if observer is None:
+            result = call(fn, data, ctx)
+        else:
+            with observer.invocation(fn, ctx, None):
+                result = call(fn, data, ctx)
+    except Exception as e:
+        e.add_note(f"polyfn: function {fn.name!r} failed as a workflow task on {provider}")
+        raise
+    finally:
+        _finish(ctx, token)
+    if hasattr(result, "model_dump"):
+        result = result.model_dump(mode="json")
+    return result
+
+
 def run_http(fn: Function, request: HttpRequest, ctx: Context) -> HttpResponse:
     """An HTTP call never escapes as an exception: HttpError gives its status, anything
     else is logged with its traceback and answered 500."""

@@ -1,4 +1,13 @@
-"""Lambda entry points: native event in, the user's handler, native answer out."""
+"""Lambda entry points: native event in, the user's handler, native answer out.
+
+A function without a trigger (a workflow task, ``polyfn.workflow.local.task``) is what a
+Step Functions Task invokes through the direct Lambda integration: the state's input is
+the raw event and the return value is the Task's result. Its handler is called with the
+event as is, and a raised exception leaves the handler unwrapped, so the runtime reports
+``errorType`` = the exception's class name (awslambdaric: ``etype.__name__``), which is
+what Retry and Catch match. Source:
+https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from polyfn.app import App, Function
-from polyfn.dispatch import run_batch, run_event, run_http
+from polyfn.dispatch import run_batch, run_event, run_http, run_task
 from polyfn.errors import DefinitionError, HandlerError
 from polyfn.observe import from_env as observe_from_env
 from polyfn.outputs import Outputs
@@ -34,8 +43,15 @@ def handler(app: App, name: str | None = None, *, outputs: Outputs | None = None
         outputs = Outputs(AwsDriver())
     port = outputs
 
-    def lambda_handler(event: Any, context: Any) -> Any:
-        return invoke(app, fixed, event, context, port)
+    if fixed is not None and not fixed.triggers:
+
+        def lambda_handler(event: Any, context: Any) -> Any:
+            return run_task(fixed, event, make_context(fixed.name, context, port), "aws")
+
+    else:
+
+        def lambda_handler(event: Any, context: Any) -> Any:
+            return invoke(app, fixed, event, context, port)
 
     lambda_handler.__name__ = f"polyfn_{name or app.name}"
     return lambda_handler

@@ -61,6 +61,11 @@ binding cannot carry (binary bodies, group or de-duplication ids, delays, Servic
 attributes and subjects) goes through the SDK at the call. bindings_out.py has the rules.
 ``function_app(app, outputs=...)`` replaces the SDK drivers, not the bindings.
 
+Workflows. When the app registered workflows (``polyfn.workflow.local.workflow``) and
+azure-functions-durable is installed, the FunctionApp is a ``DFApp`` with an orchestrator,
+activities and an HTTP starter per workflow (workflows.py). Without the package the
+workflows are left out, with a warning.
+
 Filters. A topic's attribute filter is applied here, before the handler (messages that do
 not match are completed and not handled); deploy it as a SQL filter rule on the
 subscription too, so they are not delivered at all. Storage prefixes and suffixes are in
@@ -76,6 +81,7 @@ import importlib
 import json
 import logging
 import re
+import sys
 import typing
 from enum import Enum
 from typing import Any
@@ -380,10 +386,38 @@ def function_app(
     )
     # Every HTTP trigger carries its own auth level; the app-wide one is Azure's default.
     level = func.AuthLevel[(options.auth_level or "function").upper()]
-    fa = func.FunctionApp(http_auth_level=level)
+    flows = _workflows(app)
+    if flows:
+        from .workflows import new_app, register_workflows
+
+        fa = new_app(level)
+    else:
+        fa = func.FunctionApp(http_auth_level=level)
     for spec in functions:
         _register(fa, spec, options, port)
+    if flows:
+        taken = {spec.name for spec in functions}
+        auth = options.auth_level or "function"
+        register_workflows(fa, app, flows, taken, port, options.function_timeout, auth)
     return fa
+
+
+def _workflows(app: App) -> dict[str, Any]:
+    """The app's workflows, when Durable Functions can run them."""
+    if "polyfn.workflow.local" not in sys.modules:  # no workflow registered: no cost
+        return {}
+    from .workflows import app_workflows, durable_available
+
+    flows = app_workflows(app)
+    if flows and not durable_available():
+        log.warning(
+            "azure: app %r: workflows %s left out: install azure-functions-durable "
+            "(polyfn[azure]) to run them on Durable Functions",
+            app.name,
+            sorted(flows),
+        )
+        return {}
+    return flows
 
 
 def _register(
@@ -607,6 +641,10 @@ class _Invoker:
         nothing."""
         src = self.src or self._source()
         events = src.from_native(obj, self.binding)
+        if not isinstance(events, list):
+            # A payload in the single-message shape (the converter decodes by the
+            # metadata it sees, not the binding's cardinality): still a batch of one.
+            events = [events]
         if isinstance(self.spec.trigger, TopicTrigger):
             events = [e for e in events if self._wanted(e)]
         if not events:

@@ -33,7 +33,21 @@ polyfn trigger             target
                            (``GcpOptions(scheduler="http")``)
 ``event``                  CloudEvent function on any Eventarc event (source and type are
                            checked in the target)
+(none: a workflow task)    HTTP function a Cloud Workflows ``http.post`` calls (deployed
+                           without public access: the workflow calls it with OIDC auth)
 =========================  ====================================================================
+
+Workflow tasks. A function without a trigger (``polyfn.workflow.local.task``) is a task of
+the app's workflows (``plan(app, tasks=True)`` lists it, ``targets(app)`` serves it): a
+POST's JSON body is the handler's input and its JSON result is the answer (200,
+``application/json``). A raised exception answers 500 with ``{"error": <the exception's
+class name>, "message": ...}``: Workflows raises an ``HttpError`` whose ``body`` is the
+parsed JSON, and polyfn.workflow.gcp_workflows' retry predicates and catchers match
+``e.body.error`` against the ASL error names (as Step Functions matches Lambda's
+``errorType``). A body that is not JSON answers 400. Sources:
+https://cloud.google.com/workflows/docs/http-requests (a JSON response body is parsed),
+https://cloud.google.com/workflows/docs/reference/syntax/catching-errors (HttpError's
+``code``, ``headers``, ``body``).
 
 With ``GcpOptions(event_signature="background")`` event triggers are legacy background
 functions ``(data, context)`` instead (Cloud Functions 1st gen).
@@ -58,6 +72,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -65,8 +80,8 @@ from types import ModuleType
 from typing import Any
 
 from polyfn.app import App, Function
-from polyfn.dispatch import run_batch, run_event, run_http
-from polyfn.errors import DefinitionError, HandlerError
+from polyfn.dispatch import run_batch, run_event, run_http, run_task
+from polyfn.errors import DefinitionError, HandlerError, MalformedEventError
 from polyfn.events.http import HttpResponse
 from polyfn.observe import from_env as observe_from_env
 from polyfn.outputs import LazyDriver, Outputs
@@ -92,6 +107,7 @@ log = logging.getLogger("polyfn")
 # Cloud Functions names: a letter, then letters, digits, "_" and "-" (63 at most).
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 HTTP = "http"
+TASK = "task"  # the kind of a workflow task's target
 CLOUDEVENT = "cloudevent"
 BACKGROUND = "event"  # functions-framework's name of the legacy signature
 _SOURCES: dict[str, ModuleType] = {}
@@ -116,7 +132,7 @@ class GcpFunction:
         self,
         name: str,
         function: Function,
-        trigger: Trigger,
+        trigger: Trigger | None,
         kind: str,
         signature: str,
         settings: dict[str, Any],
@@ -125,7 +141,8 @@ class GcpFunction:
         self.function = function
         self.trigger = trigger
         self.kind = kind
-        """The source the target reads: http, pubsub, storage, firestore, scheduler, eventarc."""
+        """The source the target reads: http, pubsub, storage, firestore, scheduler,
+        eventarc, or task (a workflow task: no trigger)."""
         self.signature = signature
         self.settings = settings
 
@@ -137,9 +154,10 @@ def _fail(name: str, trigger: Trigger, field: str, reason: str) -> DefinitionErr
     return DefinitionError(f"gcp function {name!r}: {trigger.KIND} trigger: {field}: {reason}")
 
 
-def plan(app: App, options: GcpOptions | None = None) -> list[GcpFunction]:
+def plan(app: App, options: GcpOptions | None = None, *, tasks: bool = False) -> list[GcpFunction]:
     """The targets of ``app``, checked: DefinitionError names provider gcp, the function,
-    the trigger and the field of anything Google Cloud cannot express."""
+    the trigger and the field of anything Google Cloud cannot express. ``tasks``: the
+    functions without a trigger (workflow tasks) too, as private HTTP targets."""
     options = options or GcpOptions()
     out: list[GcpFunction] = []
     taken = set(app.functions)
@@ -158,6 +176,17 @@ def plan(app: App, options: GcpOptions | None = None) -> list[GcpFunction]:
                 )
             taken.add(name)
             out.append(_translate(name, fn, trigger, options))
+    if tasks:
+        for fn in app.functions.values():
+            if fn.triggers:
+                continue
+            if not _NAME.match(fn.name):
+                raise DefinitionError(
+                    f"gcp function {fn.name!r}: name: Cloud Functions names are a letter, then "
+                    "letters, digits, _ and - (63 at most): pass a name to task()"
+                )
+            settings = {"trigger": "http", "allow_unauthenticated": False, "task": True}
+            out.append(GcpFunction(fn.name, fn, None, TASK, HTTP, settings))
     return out
 
 
@@ -280,7 +309,10 @@ def targets(
         if outputs is not None
         else Outputs(LazyDriver(functools.partial(_client_driver, options)))
     )
-    return {spec.name: _target(spec, _Invoker(spec, options, port)) for spec in plan(app, options)}
+    return {
+        spec.name: _target(spec, _Invoker(spec, options, port))
+        for spec in plan(app, options, tasks=True)
+    }
 
 
 def _target(spec: GcpFunction, invoker: _Invoker) -> Callable[..., Any]:
@@ -305,7 +337,8 @@ def _target(spec: GcpFunction, invoker: _Invoker) -> Callable[..., Any]:
 
         wrapper = gcp_background
     wrapper.__name__ = wrapper.__qualname__ = spec.name
-    wrapper.__doc__ = f"polyfn function {spec.function.name!r} ({spec.trigger!r})"
+    role = "workflow task" if spec.trigger is None else repr(spec.trigger)
+    wrapper.__doc__ = f"polyfn function {spec.function.name!r} ({role})"
     if spec.signature == HTTP:
         return functions_framework.http(wrapper)
     if spec.signature == CLOUDEVENT:
@@ -346,6 +379,8 @@ class _Invoker:
         src = _source("http")
         if self.spec.kind == "scheduler":
             return self._scheduled(request)
+        if self.spec.kind == TASK:
+            return src.response(self._task(request))
         t: HttpTrigger = self.trigger  # type: ignore[assignment]
         params = match_route(t.route, request.path)
         if params is None:
@@ -357,6 +392,33 @@ class _Invoker:
         req = src.FlaskHttpRequest(request, t.route, params)
         ctx = gcp_context.http_context(self.fn.name, request, self.outputs, self.timeout)
         return src.response(run_http(self.fn, req, ctx))
+
+    def _task(self, request: Any) -> HttpResponse:
+        """A workflow task: JSON body in, JSON result out; a failure is a 500 naming the
+        exception's class (what the workflow's retry and catch match)."""
+        if request.method != "POST":
+            resp = HttpResponse.from_json({"error": "method not allowed"}, 405)
+            resp.headers["allow"] = "POST"
+            return resp
+        raw = request.get_data()
+        try:
+            data = json.loads(raw) if raw else None
+        except ValueError as e:
+            err = MalformedEventError("gcp", "gcp:workflow-task", "body", f"not JSON: {e}")
+            return HttpResponse.from_json({"error": type(err).__name__, "message": str(err)}, 400)
+        ctx = gcp_context.http_context(self.fn.name, request, self.outputs, self.timeout)
+        try:
+            result = run_task(self.fn, data, ctx, "gcp")
+        except Exception as e:
+            log.error(
+                "function %r failed as a workflow task on gcp: %s: %s",
+                self.fn.name,
+                type(e).__name__,
+                e,
+                exc_info=True,
+            )
+            return HttpResponse.from_json({"error": type(e).__name__, "message": str(e)}, 500)
+        return HttpResponse.from_json(result)
 
     def _scheduled(self, request: Any) -> Any:
         event = _source("scheduler").from_native(request, name=self.spec.name)

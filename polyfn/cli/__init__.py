@@ -14,7 +14,8 @@ import argparse
 from collections.abc import Sequence
 
 from polyfn.cli.console import error
-from polyfn.cli.errors import CliError
+from polyfn.cli.errors import USAGE, CliError
+from polyfn.local.invoke import InvokeError
 
 DESCRIPTION = """\
 polyfn: write a serverless function once; run it on AWS Lambda, Azure Functions and
@@ -51,5 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as e:
         error(str(e))
         return e.status
+    except InvokeError as e:  # the library's usage error: an event or option it cannot take
+        error(str(e))
+        return USAGE
     except KeyboardInterrupt:
         return 130

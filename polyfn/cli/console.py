@@ -6,13 +6,13 @@ that ``polyfn events render`` (JSON for test suites) runs on the core alone.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import sys
 from typing import Any
 
 from polyfn.cli.errors import CliError
+from polyfn.local.invoke import body_json
 
 # Piped output (a file, a test's capture) gets room for the tables instead of the
 # 80 columns rich assumes when it cannot ask a terminal ($COLUMNS still decides).
@@ -50,14 +50,6 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     return str(value)
-
-
-def body_json(body: bytes) -> Any:
-    """A body as the text it is, or ``{"base64": ...}`` when it is not UTF-8."""
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return {"base64": base64.b64encode(body).decode("ascii")}
 
 
 def error(message: str) -> None:

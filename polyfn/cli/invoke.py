@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from polyfn.cli.console import body_json, console, jsonable, print_json
+from polyfn.cli.console import console, jsonable, print_json
 from polyfn.cli.errors import FAILED, CliError
 from polyfn.cli.neutral import events_from, kind_of
-from polyfn.cli.runners import PROVIDERS, Call, Outcome, run
 from polyfn.cli.target import load_app
 from polyfn.errors import DefinitionError
-from polyfn.outputs.memory import Sent
+from polyfn.local.invoke import PROVIDERS, Call, Outcome, output_json, run
 
 HELP = "run one function once, in-process, through a provider's adapter"
 DESCRIPTION = """\
@@ -165,14 +164,6 @@ def as_json(call: Call, provider: str, outcome: Outcome) -> dict[str, Any]:
         "errors": outcome.errors,
         "outputs": [output_json(s) for s in call.driver.sent],
     }
-
-
-def output_json(sent: Sent) -> dict[str, Any]:
-    options = {k: v for k, v in sent.options.items() if v not in (None, {}, 0, "")}
-    if "event" in options:
-        event = options.pop("event")
-        options["event"] = event.attributes()
-    return {"kind": sent.kind, "target": sent.target, "body": body_json(sent.body), **options}
 
 
 def show(out: Any, call: Call, outcome: Outcome) -> None:

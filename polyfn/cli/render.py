@@ -74,13 +74,13 @@ def render(provider: str, kind: str, events: Any, source: str | None, mode: str 
     if mode is not None and provider != "gcp":
         raise CliError("--mode is for --as gcp")
     if provider == "aws":
-        from polyfn.cli.native import aws
+        from polyfn.local.invoke.native import aws
 
         return aws.render(events, source)
     if provider == "azure":
-        from polyfn.cli.native import azure
+        from polyfn.local.invoke.native import azure
 
         return azure.render(kind, events, source)
-    from polyfn.cli.native import gcp
+    from polyfn.local.invoke.native import gcp
 
     return gcp.render(kind, events, mode or "structured", source)

@@ -8,6 +8,11 @@
 - :func:`gcloud_commands` (gcp_commands.py): the ``gcloud`` commands deploying each target;
 - :func:`terraform_main` (gcp_terraform.py): the same as a Terraform main.tf;
 - :func:`check_drift` (drift.py): differences between a descriptor on disk and a fresh one.
+
+The app's workflows (``polyfn.workflow.local.workflow``) are in each: Step Functions state
+machines (aws_workflows.py), Cloud Workflows with private HTTP task functions
+(gcp_workflow_plan.py), Durable Functions through the Azure folder's ``function_app``
+(``polyfn.adapters.azure.workflows``; requirements.txt lists azure-functions-durable).
 """
 
 from __future__ import annotations

@@ -6,7 +6,10 @@
 Azurite (``UseDevelopmentStorage=true``); an app with declared stores (``App.store``) gets
 ``POLYFN_STORE_BACKEND=azure-table`` there (the store creates its table on first use, in
 the ``AzureWebJobsStorage`` account) — the same setting belongs in the deployed app's
-application settings.
+application settings. An app with workflows (``polyfn.workflow.local.workflow``) runs them
+on Durable Functions (``polyfn.adapters.azure.workflows``): requirements.txt lists
+azure-functions-durable, and the extension bundle host.json names carries the Durable
+Task extension (its state lives in the ``AzureWebJobsStorage`` account).
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from polyfn.app import App
+from polyfn.deploy.workflows import app_workflows
 
 REQUIREMENTS = "azure-functions\npolyfn[azure]\n"
+DURABLE = "azure-functions-durable\n"
 
 
 def azure_files(app: App, *, app_module: str) -> dict[str, str]:
@@ -40,7 +45,7 @@ def azure_files(app: App, *, app_module: str) -> dict[str, str]:
     return {
         "function_app.py": function_app,
         "host.json": json.dumps(host_json(app), indent=2, sort_keys=True) + "\n",
-        "requirements.txt": REQUIREMENTS,
+        "requirements.txt": REQUIREMENTS + (DURABLE if app_workflows(app) else ""),
         "local.settings.json": json.dumps(settings, indent=2) + "\n",
     }
 

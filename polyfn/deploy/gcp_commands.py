@@ -13,6 +13,17 @@ native mode, in the region; an existing one is kept: the command's failure is ig
 and ``POLYFN_STORE_BACKEND=firestore`` in every function's environment; the stores'
 collections are created by Firestore on first write. Source:
 https://cloud.google.com/sdk/gcloud/reference/firestore/databases/create
+
+Workflows (``polyfn.workflow.local.workflow``, gcp_workflow_plan.py): the functions
+without a trigger deploy as private HTTP functions (``--trigger-http
+--no-allow-unauthenticated``); each workflow gets a service account allowed to invoke
+them (``gcloud functions add-invoker-policy-binding``) and to publish to its topics, its
+definition written by a heredoc (compiled by polyfn.workflow.gcp_workflows, the
+functions' URLs ``https://REGION-PROJECT.cloudfunctions.net/NAME``) and deployed with
+``gcloud workflows deploy NAME --source=FILE --location=REGION``. Sources:
+https://cloud.google.com/sdk/gcloud/reference/workflows/deploy
+https://cloud.google.com/sdk/gcloud/reference/functions/add-invoker-policy-binding
+https://cloud.google.com/functions/docs/calling/http (the cloudfunctions.net URL)
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ def _q(value: Any) -> str:
 def gcloud_commands(app: App, *, project: str, region: str, source: str = ".") -> list[str]:
     """The commands (and ``#`` comments), in order."""
     from polyfn.adapters.gcp import plan
+    from polyfn.deploy.gcp_workflow_plan import plan_gcp_workflows
 
     where = f"--project={_q(project)}"
     loc = f"--region={_q(region)}"
@@ -45,7 +57,9 @@ def gcloud_commands(app: App, *, project: str, region: str, source: str = ".") -
             "# the stores' Firestore database (an existing one is kept)\n"
             f"gcloud firestore databases create --location={_q(region)} {where} || true"
         )
-    for spec in plan(app):
+    specs = plan(app, tasks=True)
+    flows = plan_gcp_workflows(app, lambda fn: function_url(fn, project, region), project)
+    for spec in specs:
         s = spec.settings
         name = spec.name
         cmd = [
@@ -113,13 +127,15 @@ def gcloud_commands(app: App, *, project: str, region: str, source: str = ".") -
                 job.append(f"--topic={_q(s['topic'])} --message-body='{{}}'")
             after.append(" \\\n    ".join(job))
     buckets: list[str] = []
-    for spec in plan(app):
+    for spec in specs:
         if spec.settings["trigger"] == "bucket":
             buckets.append(spec.settings["bucket"])
     for fn in app.functions.values():
         # What functions only write to exists before they run (Pub/Sub serves queues).
         topics.extend([*fn.outputs.queues, *fn.outputs.topics])
         buckets.extend(fn.outputs.buckets)
+    for wf in flows:
+        topics.extend(wf.topics)  # what the workflows publish to
     creates = [
         f"gcloud pubsub topics create {_q(t)} {where} || true"  # exists already: fine
         for t in dict.fromkeys(topics)
@@ -128,7 +144,41 @@ def gcloud_commands(app: App, *, project: str, region: str, source: str = ".") -
         f"gcloud storage buckets create {_q('gs://' + b)} --location={_q(region)} {where} || true"
         for b in dict.fromkeys(buckets)
     ]
-    return first + creates + deploys + after
+    workflows = [_workflow(wf, project, region) for wf in flows]
+    return first + creates + deploys + after + workflows
+
+
+def function_url(name: str, project: str, region: str) -> str:
+    """A function's URL (2nd gen functions answer on it too)."""
+    return f"https://{region}-{project}.cloudfunctions.net/{name}"
+
+
+def _workflow(wf: Any, project: str, region: str) -> str:
+    where = f"--project={_q(project)}"
+    account = f"{wf.account_id}@{project}.iam.gserviceaccount.com"
+    member = _q(f"serviceAccount:{account}")
+    file = f"workflow-{wf.name}.yaml"
+    lines = [
+        f"# workflow {wf.name}: runs as {account}",
+        f"gcloud iam service-accounts create {_q(wf.account_id)} {where} || true",
+    ]
+    lines += [
+        f"gcloud functions add-invoker-policy-binding {_q(fn)} --region={_q(region)} "
+        f"--member={member} {where}"
+        for fn in wf.functions
+    ]
+    lines += [
+        f"gcloud pubsub topics add-iam-policy-binding {_q(t)} --member={member} "
+        f"--role=roles/pubsub.publisher {where}"
+        for t in wf.topics
+    ]
+    # A quoted delimiter: the shell expands nothing (Workflows' own ${...} stay as they are).
+    lines.append(f"cat > {_q(file)} <<'POLYFN_EOF'\n{wf.yaml().rstrip()}\nPOLYFN_EOF")
+    lines.append(
+        f"gcloud workflows deploy {_q(wf.name)} --source={_q(file)} --location={_q(region)} "
+        f"--service-account={_q(account)} {where}"
+    )
+    return "\n".join(lines)
 
 
 def gcloud_script(app: App, *, project: str, region: str, source: str = ".") -> str:

@@ -24,6 +24,15 @@ the Terraform google provider (docs: https://registry.terraform.io/providers/has
   (native mode; ``terraform import`` it when the project has one already) and
   ``POLYFN_STORE_BACKEND=firestore`` in every function's environment.
 
+- workflows (``polyfn.workflow.local.workflow``, gcp_workflow_plan.py): the functions
+  without a trigger as private HTTP functions; per workflow a ``google_service_account``,
+  ``google_cloud_run_service_iam_member`` (``roles/run.invoker``) on each of its
+  functions, ``google_pubsub_topic_iam_member`` (``roles/pubsub.publisher``) on each of
+  its topics, and a ``google_workflows_workflow`` whose ``source_contents`` is the
+  compiled YAML in a heredoc, the functions' URLs interpolated from their ``url``
+  attribute (the YAML's own ``${...}`` escaped as ``$${...}``)
+  (https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/workflows_workflow);
+
 Not expressible here, written as comments: a queue's dead-letter policy lives on the
 subscription Eventarc creates for the trigger (set it after ``apply`` as the gcloud
 script does); a topic trigger's attribute filter runs in the function.
@@ -106,6 +115,7 @@ def tf_name(name: str) -> str:
 def terraform_blocks(app: App, *, runtime: str = RUNTIME) -> list[Block | str]:
     """The blocks of main.tf (and ``#`` comment lines), in order."""
     from polyfn.adapters.gcp import plan
+    from polyfn.deploy.gcp_workflow_plan import plan_gcp_workflows
 
     stores = bool(getattr(app, "stores", None))
     out: list[Block | str] = []
@@ -158,7 +168,7 @@ def terraform_blocks(app: App, *, runtime: str = RUNTIME) -> list[Block | str]:
             topics[name] = Block("resource", "google_pubsub_topic", tf_name(name)).set("name", name)
         return Expr(f"google_pubsub_topic.{tf_name(name)}.id")
 
-    for spec in plan(app):
+    for spec in plan(app, tasks=True):
         s = spec.settings
         trigger = s["trigger"]
         types: list[str | None] = [None]
@@ -209,7 +219,60 @@ def terraform_blocks(app: App, *, runtime: str = RUNTIME) -> list[Block | str]:
                     "data", Expr('base64encode("{}")')
                 )
             after.append(job)
+    # The URLs are placeholders in the compiled YAML, replaced by references once escaped.
+    flows = plan_gcp_workflows(app, lambda fn: _URL_MARK.format(fn), _PROJECT_MARK)
+    for wf in flows:
+        for t in wf.topics:
+            topic(t)
+        after.extend(_workflow(wf))
     return out + list(topics.values()) + list(buckets.values()) + functions + after
+
+
+_URL_MARK = "@@polyfn-url:{}@@"
+_PROJECT_MARK = "@@polyfn-project@@"
+
+
+def _workflow(wf: Any) -> list[Block]:
+    account = tf_name(f"{wf.name}_workflow")
+    email = Expr(f"google_service_account.{account}.email")
+    member = Expr(f'"serviceAccount:${{google_service_account.{account}.email}}"')
+    blocks = [
+        Block("resource", "google_service_account", account)
+        .set("account_id", wf.account_id)
+        .set("display_name", f"polyfn workflow {wf.name}")
+    ]
+    for fn in wf.functions:
+        ref = f"google_cloudfunctions2_function.{tf_name(fn)}"
+        blocks.append(
+            Block("resource", "google_cloud_run_service_iam_member", tf_name(f"{account}_{fn}"))
+            .set("location", Expr(f"{ref}.location"))
+            .set("service", Expr(f"{ref}.name"))
+            .set("role", "roles/run.invoker")
+            .set("member", member)
+        )
+    for t in wf.topics:
+        blocks.append(
+            Block("resource", "google_pubsub_topic_iam_member", tf_name(f"{account}_{t}"))
+            .set("topic", Expr(f"google_pubsub_topic.{tf_name(t)}.id"))
+            .set("role", "roles/pubsub.publisher")
+            .set("member", member)
+        )
+    text = wf.yaml().replace("${", "$${").replace("%{", "%%{")
+    for fn in wf.functions:
+        ref = "${google_cloudfunctions2_function." + tf_name(fn) + ".url}"
+        text = text.replace(_URL_MARK.format(fn), ref)
+    text = text.replace(_PROJECT_MARK, "${var.project}")
+    if "\nEOT\n" in "\n" + text:
+        raise DefinitionError(f"gcp workflow {wf.name!r}: a line of its YAML is 'EOT'")
+    blocks.append(
+        Block("resource", "google_workflows_workflow", tf_name(wf.name))
+        .set("name", wf.name)
+        .set("region", Expr("var.region"))
+        .set("description", f"polyfn workflow {wf.name}")
+        .set("service_account", email)
+        .set("source_contents", Expr("<<EOT\n" + text.rstrip("\n") + "\nEOT"))
+    )
+    return blocks
 
 
 def _event_trigger(

@@ -51,7 +51,7 @@ from polyfn.routing import match_route
 from polyfn.triggers import EventTrigger, HttpTrigger, StorageTrigger, StreamTrigger
 
 from .delivery import PROVIDERS, DeliveryPath, make_path
-from .delivery.base import Failure, Failures, all_failed, describe
+from .delivery.base import Failure, Failures, all_failed, describe, from_outcome
 from .delivery.consumers import EVENT_KINDS, Consumer, declare, neutral_event, plan, route
 
 log = logging.getLogger("polyfn.local")
@@ -246,7 +246,10 @@ class LocalRuntime:
         path = make_path(
             self.provider, app, self.driver, options=self.options, content=self._content
         )
-        declare(self.broker, consumers, self.event_max_deliveries)
+        # A path may run a queue's max deliveries as its provider bounds them (gcp).
+        declare(
+            self.broker, consumers, self.event_max_deliveries, getattr(path, "max_deliveries", None)
+        )
         with self._state:
             self.app = app
             self._path = path
@@ -464,11 +467,21 @@ class LocalRuntime:
     # -- synchronous calls ------------------------------------------------------------------
     def invoke(self, function: str, event: Any) -> Any:
         """Deliver ``event`` (a neutral event, or a list for a batch trigger) to
-        ``function`` through the runtime's path, now, in this thread, and return what the
-        invocation returned: the native answer on a provider path (SQS's
-        ``batchItemFailures``, ...), the handler's result (a ``BatchOutcome`` for batch
-        triggers) on the neutral one, an HttpResponse for a request. A failure raises.
-        The message is not queued: no retry, no dead letter."""
+        ``function`` through the runtime's path, now, in this thread. The message is not
+        queued: no retry, no dead letter.
+
+        The same under every provider (and the neutral path):
+
+        - a request returns the HttpResponse;
+        - a batch trigger (queue, stream, topic, change) returns None when every record
+          succeeded, and raises :class:`InvocationFailed` (a HandlerError) naming the
+          failed record ids when any failed — however the provider reports it (SQS's
+          ``batchItemFailures``, a BatchOutcome, a raised invocation). The verdict is the
+          one the queue would act on: an Azure batch fails as a whole, a Kinesis record
+          fails the ones after it;
+        - any other trigger returns what the invocation returned (the native answer on a
+          provider path, the handler's result on the neutral one), and a failure raises.
+        """
         events = list(event) if isinstance(event, list | tuple) else [event]
         if not events:
             raise ValueError("invoke: no event")
@@ -476,7 +489,12 @@ class LocalRuntime:
             return self.http(events[0], function=function)
         with self._running() as (app, path):
             c = _consumer_for(app, app.function(function), events[0])
-            return path.invoke(c, events)
+            if not c.trigger.BATCHED:
+                return path.invoke(c, events)
+            failures = _batch_verdict(c, path, events)
+        if failures:
+            raise InvocationFailed.of(c, path.provider, events, failures)
+        return None
 
     # -- workflows --------------------------------------------------------------------------
     def workflows(self) -> dict[str, Any]:
@@ -723,6 +741,68 @@ class LocalRuntime:
                 if t > now and (due is None or t < due):
                     due = t
         return due
+
+
+class InvocationFailed(HandlerError):
+    """A batch trigger's :meth:`LocalRuntime.invoke` in which records failed.
+    ``failed_ids`` names them (in delivery order), ``reasons`` says why each; ``cause`` is
+    the handler's own exception where the provider's answer carries it (on AWS the
+    ``batchItemFailures`` answer has only ids: the exception is in the log, as on
+    Lambda)."""
+
+    def __init__(
+        self,
+        function: str,
+        provider: str,
+        source: str,
+        cause: BaseException,
+        failed_ids: list[str],
+        reasons: dict[str, str],
+    ) -> None:
+        super().__init__(function, provider, source, cause)
+        self.failed_ids = failed_ids
+        self.reasons = reasons
+        self.args = (f"{self.args[0]} (failed records: {failed_ids})",)
+
+    @classmethod
+    def of(
+        cls, c: Consumer, provider: str | None, events: list[Any], failures: Failures
+    ) -> InvocationFailed:
+        order = sorted(failures)
+        ids = [str(events[i].id) for i in order]
+        reasons = {str(events[i].id): failures[i].reason for i in order}
+        first = next((failures[i].error for i in order if failures[i].error), None)
+        if isinstance(first, HandlerError):  # the adapter's: it names the native source
+            return cls(first.function, first.provider, first.source, first.cause, ids, reasons)
+        if first is None:
+            first = RuntimeError(failures[order[0]].reason)
+        return cls(
+            c.function.name, provider or "local", _source(c, provider, events), first, ids, reasons
+        )
+
+
+def _source(c: Consumer, provider: str | None, events: list[Any]) -> str:
+    if provider == "aws":
+        from .delivery.aws import SOURCES
+
+        return f"aws:{SOURCES[c.kind]}"
+    return str(getattr(events[0], "event_source", c.kind))
+
+
+def _batch_verdict(c: Consumer, path: DeliveryPath, events: list[Any]) -> Failures:
+    """The failed records of one invocation of a batch trigger, as the queue would see
+    them (the path's own verdict); on the neutral path, with each record's exception."""
+    if path.provider is not None:
+        return path.deliver(c, events)
+    try:
+        outcome = path.invoke(c, events)
+    except Exception as e:  # a batch handler that answered nonsense
+        return all_failed(events, e)
+    failures = from_outcome(outcome, c.order, c.function.batch)
+    for f in outcome.failures:  # run_batch logged them; the caller gets them too
+        if f.error is not None:
+            failures[f.index] = Failure(failures[f.index].reason, f.error)
+    return failures
 
 
 def _exc_info(error: BaseException | None) -> Any:

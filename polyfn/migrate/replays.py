@@ -2,7 +2,7 @@
 
 Each native event is translated by the source cloud's adapter (``from_native``), routed
 in the app (``App.route``), and run through the target cloud's real inbound path — the
-same runners as ``polyfn invoke`` (polyfn/cli/runners: the Lambda handler, the Azure
+same runners as ``polyfn invoke`` (polyfn/local/invoke: the Lambda handler, the Azure
 worker and host payloads, functions-framework targets inside their Flask request; or
 ``none``, the neutral dispatcher). A record-based event (an SQS batch, an S3
 notification) gives one neutral event per record; the records routed to the same
@@ -89,14 +89,12 @@ def replay(
         raise ValueError(f"replay: source {source!r}: one of {', '.join(SOURCES)}")
     if target not in TARGETS:
         raise ValueError(f"replay: target {target!r}: one of {', '.join(TARGETS)}")
-    from polyfn.cli.errors import CliError
-
     fixed = app.function(function) if function is not None else None
     results: list[ReplayResult] = []
     for index, native in enumerate(native_events):
         try:
             groups = _routed(app, fixed, source, native)
-        except (PolyfnError, CliError, ValueError, TypeError) as e:
+        except (PolyfnError, ValueError, TypeError) as e:
             results.append(ReplayResult(index, None, target, errors=[_describe(e)]))
             continue
         for fn, trigger, events in groups:
@@ -130,7 +128,7 @@ def _flask_request(captured: dict[str, Any]) -> Any:
     from flask import Request
     from werkzeug.test import EnvironBuilder
 
-    from polyfn.cli.native.gcp import parse_request
+    from polyfn.local.invoke.native.gcp import parse_request
 
     method, path, headers, body = parse_request(captured)
     builder = EnvironBuilder(path=path, method=method, headers=headers, data=body)
@@ -144,7 +142,7 @@ def _from_azure(native: Any) -> Any:
     from azure.functions import meta
 
     from polyfn.adapters.azure import from_native
-    from polyfn.cli.native.azure_typed import host_invocation
+    from polyfn.local.invoke.native.azure_typed import host_invocation
 
     binding = native.get("binding") if isinstance(native, dict) else None
     if not isinstance(binding, dict) or "type" not in binding:
@@ -223,16 +221,14 @@ def _route(app: App, fixed: Function | None, event: Any) -> tuple[Function, Trig
 def _run(
     app: App, fn: Function, trigger: Trigger, events: list[Any], index: int, target: str
 ) -> ReplayResult:
-    from polyfn.cli.errors import CliError
-    from polyfn.cli.invoke import output_json
-    from polyfn.cli.runners import Call, run
+    from polyfn.local.invoke import Call, output_json, run
 
     out = ReplayResult(index, fn.name, target, ids=[_id(e) for e in events])
     call = Call(app, fn, trigger, fn.triggers.index(trigger))
     call.events = events if len(events) > 1 or trigger.BATCHED else events[0]
     try:
         outcome = run(target, call)
-    except (CliError, PolyfnError, ValueError) as e:
+    except (PolyfnError, ValueError) as e:
         out.errors.append(_describe(e))
         return out
     out.via, out.result, out.errors = outcome.via, outcome.result, list(outcome.errors)

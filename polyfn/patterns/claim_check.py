@@ -273,38 +273,50 @@ def _wrap(fn: Callable[..., Any], before: Callable[[Any, Any], tuple[Any, Any]])
     return functools.wraps(fn)(wrapper)
 
 
-class _OffloadingContext:
-    """The invocation's context with ``outputs`` offloading; everything else is ctx's."""
-
-    __slots__ = ("_ctx", "outputs")
-
-    def __init__(self, ctx: Any, outputs: LargePayloadOutputs) -> None:
-        self._ctx = ctx
-        self.outputs = outputs
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._ctx, name)
-
-    def __repr__(self) -> str:
-        return f"{self._ctx!r} (large payloads offloaded)"
-
-
 def offload_large_payloads(
     bucket: str, threshold: int | None = None, *, prefix: str = PREFIX
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Have the handler's ``ctx.outputs`` offload large bodies to ``bucket`` (see the
     module). ``threshold``: bytes (default: the target service's limit on the provider the
-    function runs on)."""
+    function runs on). The handler gets the invocation's own Context, its ``outputs``
+    swapped for the length of the call (as ``@outputs_after_success`` does), so
+    ``isinstance(ctx, Context)`` holds and what other decorators set on it is shared."""
 
-    def before(event: Any, ctx: Any) -> tuple[Any, Any]:
-        if ctx is None:
-            raise TypeError("offload_large_payloads: the handler was called without a context")
-        outputs = LargePayloadOutputs(
-            ctx.outputs, bucket, threshold=threshold, provider=ctx.provider, prefix=prefix
-        )
-        return event, _OffloadingContext(ctx, outputs)
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        from polyfn.app import _takes_context
 
-    return lambda fn: _wrap(fn, before)
+        takes_ctx = _takes_context(fn)
+
+        def begin(ctx: Any) -> Any:
+            if ctx is None:
+                raise TypeError("offload_large_payloads: the handler was called without a context")
+            real = ctx.outputs
+            ctx.outputs = LargePayloadOutputs(
+                real, bucket, threshold=threshold, provider=ctx.provider, prefix=prefix
+            )
+            return real
+
+        if inspect.iscoroutinefunction(fn):
+
+            async def async_wrapper(event: Any, ctx: Any = None) -> Any:
+                real = begin(ctx)
+                try:
+                    return await (fn(event, ctx) if takes_ctx else fn(event))
+                finally:
+                    ctx.outputs = real
+
+            return functools.wraps(fn)(async_wrapper)
+
+        def wrapper(event: Any, ctx: Any = None) -> Any:
+            real = begin(ctx)
+            try:
+                return fn(event, ctx) if takes_ctx else fn(event)
+            finally:
+                ctx.outputs = real
+
+        return functools.wraps(fn)(wrapper)
+
+    return decorate
 
 
 def _reference(event: Any) -> tuple[str, dict[str, Any] | None] | None:

@@ -92,6 +92,7 @@ def ship_order(order: dict) -> dict:
 
 
 @task(app)
+@app.outputs(topics=[ORDER_EVENTS])  # deployment grants the publish and names the topic
 def notify_customer(order: dict, ctx: Context) -> Any:
     message = {
         "orderId": order["orderId"],

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from polyfn.cli import main
-from polyfn.cli.native.azure_typed import host_json
+from polyfn.local.invoke.native.azure_typed import host_json
 from polyfn.migrate import replay
 from tests.migrate.migrate_apps import FAIL_WHEN, SEEN, azure_payloads, replay_app
 
@@ -141,3 +141,31 @@ def test_usage_errors():
     with pytest.raises(ValueError, match="source"):
         replay(replay_app, [], source="ibm", target="aws")
     assert main(["replay", "/nonexistent.json", "--from", "aws", "--as", "gcp", TARGET]) == 2
+
+
+def test_the_library_replays_without_importing_the_command_line():
+    """polyfn.migrate is a library: replaying (every target, the runners of polyfn.local.
+    invoke) loads nothing of polyfn.cli."""
+    import subprocess
+    import sys
+
+    code = f"""
+import json, sys
+from pathlib import Path
+from polyfn.migrate import replay
+from tests.migrate.migrate_apps import replay_app
+sample = json.loads(Path({str(EVENTS / "aws" / "sqs__powertools__sqsEvent.json")!r}).read_text())
+for target in ("aws", "azure", "gcp", "none"):
+    (result,) = replay(replay_app, [sample], source="aws", target=target)
+    assert result.ok, (target, result.errors)
+    assert result.via, target
+cli = sorted(m for m in sys.modules if m == "polyfn.cli" or m.startswith("polyfn.cli."))
+assert not cli, cli
+print("ok")
+"""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"

@@ -196,6 +196,43 @@ def test_wrapped_outputs_keep_ids_and_options() -> None:
     assert sent.options["attributes"][DATAREF].startswith("s3://payloads/polyfn-payloads/")
 
 
+def test_the_handler_gets_the_real_context_with_offloading_outputs() -> None:
+    ctx, driver = _memory_ctx()
+    real = ctx.outputs
+    seen: list[Any] = []
+
+    @offload_large_payloads(BUCKET, threshold=4)
+    def handler(msg: Any, c: Any) -> None:
+        seen.append((c, c.outputs))
+        c.outputs.send("q", b"more than four bytes")
+        if msg.body == b"boom":
+            raise RuntimeError("boom")
+
+    handler(QueueMessage("m", b"ok"), ctx)
+    ((got, outputs),) = seen
+    assert got is ctx and isinstance(got, Context)  # no proxy: the invocation's Context
+    assert outputs is not real and ctx.outputs is real  # swapped for the call, restored
+    put, sent = driver.sent
+    assert put.kind == "put" and sent.options["attributes"][DATAREF].startswith("polyfn://")
+    with pytest.raises(RuntimeError, match="boom"):
+        handler(QueueMessage("m", b"boom"), ctx)
+    assert ctx.outputs is real  # restored after a failure too
+
+
+async def _async_produce(msg: Any, c: Any) -> bool:
+    return isinstance(c, Context) and c.outputs.limit("send") == 4
+
+
+def test_async_handlers_get_the_real_context_too() -> None:
+    import asyncio
+
+    ctx, _ = _memory_ctx()
+    real = ctx.outputs
+    handler = offload_large_payloads(BUCKET, threshold=4)(_async_produce)
+    assert asyncio.run(handler(QueueMessage("m", b"x"), ctx)) is True
+    assert ctx.outputs is real
+
+
 def test_a_tampered_object_is_refused() -> None:
     ctx, driver = _memory_ctx()
     large_payload_outputs(ctx.outputs, BUCKET, threshold=1).send("q", b"original")

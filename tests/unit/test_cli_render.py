@@ -127,7 +127,7 @@ AZURE_DROPS = {"queue": ("attributes",)}
 def test_azure_render_decodes_to_the_event(capsys, kind):
     from polyfn.adapters.azure import from_native
     from polyfn.adapters.azure.sources._common import decode
-    from polyfn.cli.native.azure_typed import host_invocation
+    from polyfn.local.invoke.native.azure_typed import host_invocation
 
     out = render(capsys, "azure", kind)
     binding = out["binding"]
@@ -146,7 +146,7 @@ def test_azure_render_decodes_to_the_event(capsys, kind):
 def test_azure_render_is_what_the_worker_renders_for_the_app(capsys, kind, function):
     from polyfn.adapters.azure import function_app
     from polyfn.adapters.azure.worker import Worker
-    from polyfn.cli.native.azure_typed import host_json
+    from polyfn.local.invoke.native.azure_typed import host_json
     from samples.orders.app import app
 
     out = render(capsys, "azure", kind)
@@ -244,7 +244,7 @@ def test_mode_is_for_gcp(capsys):
 def test_azure_batch_collections_decode(capsys):
     from polyfn.adapters.azure import from_native
     from polyfn.adapters.azure.sources._common import decode
-    from polyfn.cli.native.azure_typed import host_invocation
+    from polyfn.local.invoke.native.azure_typed import host_invocation
 
     batch = [{"id": str(n), "queue": "clicks", "body": f"click {n}"} for n in (7, 8)]
     out = render(capsys, "azure", "queue", "--source", "eventhub", data=batch)

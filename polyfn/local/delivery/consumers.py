@@ -24,6 +24,7 @@ Schedules are registered as ``<app>-<function>`` (``-2``...), the name deployed 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,9 +118,16 @@ def plan(app: App) -> list[Consumer]:
     return out
 
 
-def declare(broker: Broker, consumers: list[Consumer], event_max_deliveries: int | None) -> None:
+def declare(
+    broker: Broker,
+    consumers: list[Consumer],
+    event_max_deliveries: int | None,
+    max_deliveries: Callable[[Consumer], int | None] | None = None,
+) -> None:
     """Declare every consumer's queue, subscribe topic consumers and register schedules;
-    drop the runtime's subscriptions and schedules the app no longer has."""
+    drop the runtime's subscriptions and schedules the app no longer has.
+    ``max_deliveries(consumer)``: a queue trigger's max deliveries as the provider runs
+    them (Pub/Sub's dead-letter policy has bounds), instead of the declared one."""
     subscribed: set[tuple[str, str]] = set()
     schedules: set[str] = set()
     for c in consumers:
@@ -128,7 +136,7 @@ def declare(broker: Broker, consumers: list[Consumer], event_max_deliveries: int
             broker.declare(
                 t.name,
                 visibility_timeout=t.visibility_timeout or DEFAULT_VISIBILITY_TIMEOUT,
-                max_deliveries=t.max_deliveries,
+                max_deliveries=t.max_deliveries if max_deliveries is None else max_deliveries(c),
                 fifo=t.fifo,
             )
             continue

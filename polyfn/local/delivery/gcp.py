@@ -8,6 +8,10 @@ raise nacks it (functions-framework answers 500), a return acks it. HTTP targets
 triggers, and schedules with ``GcpOptions(scheduler="http")``) get a Flask request built
 from the neutral one inside a Flask request context, as functions-framework serves them;
 their Flask response is translated back.
+
+A queue's messages are dead-lettered after the attempts its Pub/Sub dead-letter policy
+is deployed with: ``max_deliveries`` bounded to Pub/Sub's 5-100 (the plan's
+``max_delivery_attempts``; see :meth:`GcpPath.max_deliveries`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,25 @@ class GcpPath:
         # functions-framework serves each target inside a Flask request context; the
         # targets read the current request (headers, trace) from it.
         self.flask = Flask("polyfn.local.gcp")
+
+    def max_deliveries(self, c: Consumer) -> int | None:
+        """Deliveries of queue ``c``'s messages before they are dead-lettered, as deployed:
+        the plan's dead-letter policy, which Pub/Sub bounds to 5-100 attempts
+        (https://cloud.google.com/pubsub/docs/handling-failures#dead_letter_topic), so
+        ``max_deliveries=3`` runs 5 times here as in the cloud."""
+        declared = getattr(c.trigger, "max_deliveries", None)
+        spec = self.specs[(c.function.name, c.index)]
+        attempts = spec.settings.get("max_delivery_attempts", declared)
+        if attempts != declared:
+            log.info(
+                "function %r [gcp]: queue %r max_deliveries=%s runs as %s delivery attempts, "
+                "Pub/Sub's bound",
+                c.function.name,
+                c.queue,
+                declared,
+                attempts,
+            )
+        return attempts
 
     def _target(self, fn: Function, index: int) -> tuple[Any, Callable[..., Any]]:
         spec = self.specs[(fn.name, index)]

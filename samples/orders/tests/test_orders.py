@@ -39,7 +39,8 @@ def test_an_order_without_items_lands_in_the_dead_letter_queue(polyfn):
 
     (dead,) = polyfn.dead_letters("orders")
     assert dead.json() == {"id": "o-9", "items": []}
-    assert len(polyfn.failures) == 3
+    # max_deliveries=3; on Google, Pub/Sub's dead-letter policy takes 5 attempts at least.
+    assert len(polyfn.failures) == (5 if polyfn.provider == "gcp" else 3)
     assert polyfn.objects("receipts") == {}
 
 

@@ -21,7 +21,10 @@ def test_one_bad_email_in_a_batch_is_retried_alone_then_dead_lettered(polyfn):
     assert dead.json() == bad
     assert len(polyfn.objects("outbox", "sent/")) == 3  # every good one, once
     failed = [i for r in polyfn.failures for i in r.failed]
-    assert len(failed) == 3 and len(set(failed)) == 1  # the bad one, on each of 3 deliveries
+    # The bad one, on each of its 3 deliveries (max_deliveries=3; on Google, Pub/Sub's
+    # dead-letter policy takes 5 attempts at least).
+    attempts = 5 if polyfn.provider == "gcp" else 3
+    assert len(failed) == attempts and len(set(failed)) == 1
     assert sum(len(r.ids) - len(r.failed) for r in polyfn.deliveries_of("send_email")) == 3
 
 

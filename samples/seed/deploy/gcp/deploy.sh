@@ -7,6 +7,7 @@ gcloud pubsub topics create user-created --project=PROJECT || true
 gcloud pubsub topics create emails --project=PROJECT || true
 gcloud pubsub topics create emails-dead-letter --project=PROJECT || true
 gcloud pubsub topics create nightly_report --project=PROJECT || true
+gcloud pubsub topics create order-events --project=PROJECT || true
 gcloud storage buckets create gs://uploads --location=REGION --project=PROJECT || true
 gcloud storage buckets create gs://outbox --location=REGION --project=PROJECT || true
 gcloud storage buckets create gs://thumbnails --location=REGION --project=PROJECT || true
@@ -58,6 +59,41 @@ gcloud functions deploy nightly_report --gen2 --runtime=python311 \
     --trigger-topic=nightly_report \
     --retry \
     --set-env-vars=POLYFN_STORE_BACKEND=firestore
+gcloud functions deploy validate_order --gen2 --runtime=python311 \
+    --entry-point=validate_order --source=. --region=REGION --project=PROJECT \
+    --trigger-http \
+    --no-allow-unauthenticated \
+    --set-env-vars=POLYFN_STORE_BACKEND=firestore
+gcloud functions deploy check_inventory --gen2 --runtime=python311 \
+    --entry-point=check_inventory --source=. --region=REGION --project=PROJECT \
+    --trigger-http \
+    --no-allow-unauthenticated \
+    --set-env-vars=POLYFN_STORE_BACKEND=firestore
+gcloud functions deploy reserve_inventory --gen2 --runtime=python311 \
+    --entry-point=reserve_inventory --source=. --region=REGION --project=PROJECT \
+    --trigger-http \
+    --no-allow-unauthenticated \
+    --set-env-vars=POLYFN_STORE_BACKEND=firestore
+gcloud functions deploy release_inventory --gen2 --runtime=python311 \
+    --entry-point=release_inventory --source=. --region=REGION --project=PROJECT \
+    --trigger-http \
+    --no-allow-unauthenticated \
+    --set-env-vars=POLYFN_STORE_BACKEND=firestore
+gcloud functions deploy charge_payment --gen2 --runtime=python311 \
+    --entry-point=charge_payment --source=. --region=REGION --project=PROJECT \
+    --trigger-http \
+    --no-allow-unauthenticated \
+    --set-env-vars=POLYFN_STORE_BACKEND=firestore
+gcloud functions deploy ship_order --gen2 --runtime=python311 \
+    --entry-point=ship_order --source=. --region=REGION --project=PROJECT \
+    --trigger-http \
+    --no-allow-unauthenticated \
+    --set-env-vars=POLYFN_STORE_BACKEND=firestore
+gcloud functions deploy notify_customer --gen2 --runtime=python311 \
+    --entry-point=notify_customer --source=. --region=REGION --project=PROJECT \
+    --trigger-http \
+    --no-allow-unauthenticated \
+    --set-env-vars=POLYFN_STORE_BACKEND=firestore
 # send_email: dead-letter emails after 5 attempts
 TRIGGER=$(gcloud functions describe send_email --gen2 --region=REGION --project=PROJECT --format='value(eventTrigger.trigger)')
 SUBSCRIPTION=$(gcloud eventarc triggers describe "$TRIGGER" --project=PROJECT --format='value(transport.pubsub.subscription)')
@@ -66,3 +102,191 @@ gcloud scheduler jobs create pubsub \
     nightly_report --location=REGION --project=PROJECT \
     --schedule='0 2 * * *' --time-zone=Etc/UTC \
     --topic=nightly_report --message-body='{}'
+# workflow orderflow: runs as polyfn-wf-orderflow@PROJECT.iam.gserviceaccount.com
+gcloud iam service-accounts create polyfn-wf-orderflow --project=PROJECT || true
+gcloud functions add-invoker-policy-binding validate_order --region=REGION --member=serviceAccount:polyfn-wf-orderflow@PROJECT.iam.gserviceaccount.com --project=PROJECT
+gcloud functions add-invoker-policy-binding check_inventory --region=REGION --member=serviceAccount:polyfn-wf-orderflow@PROJECT.iam.gserviceaccount.com --project=PROJECT
+gcloud functions add-invoker-policy-binding reserve_inventory --region=REGION --member=serviceAccount:polyfn-wf-orderflow@PROJECT.iam.gserviceaccount.com --project=PROJECT
+gcloud functions add-invoker-policy-binding charge_payment --region=REGION --member=serviceAccount:polyfn-wf-orderflow@PROJECT.iam.gserviceaccount.com --project=PROJECT
+gcloud functions add-invoker-policy-binding release_inventory --region=REGION --member=serviceAccount:polyfn-wf-orderflow@PROJECT.iam.gserviceaccount.com --project=PROJECT
+gcloud functions add-invoker-policy-binding ship_order --region=REGION --member=serviceAccount:polyfn-wf-orderflow@PROJECT.iam.gserviceaccount.com --project=PROJECT
+gcloud functions add-invoker-policy-binding notify_customer --region=REGION --member=serviceAccount:polyfn-wf-orderflow@PROJECT.iam.gserviceaccount.com --project=PROJECT
+cat > workflow-orderflow.yaml <<'POLYFN_EOF'
+main:
+  params:
+  - input
+  steps:
+  - polyfn_init:
+      assign:
+      - state: ${input}
+      - state_r: null
+  - ValidateOrder:
+      steps:
+      - ValidateOrder_call:
+          call: http.post
+          args:
+            url: https://REGION-PROJECT.cloudfunctions.net/validate_order
+            body: ${state}
+            auth:
+              type: OIDC
+          result: state_r
+      - ValidateOrder_result:
+          assign:
+          - state: ${state_r.body}
+      next: CheckInventory
+  - CheckInventory:
+      steps:
+      - CheckInventory_call:
+          call: http.post
+          args:
+            url: https://REGION-PROJECT.cloudfunctions.net/check_inventory
+            body: ${state}
+            auth:
+              type: OIDC
+          result: state_r
+      - CheckInventory_result:
+          assign:
+          - state["inventory"]: ${state_r.body}
+      next: InStock_
+  - InStock_:
+      switch:
+      - condition: ${(state["inventory"]["inStock"] == true)}
+        next: ReserveInventory
+      - condition: true
+        next: OutOfStock
+  - ReserveInventory:
+      steps:
+      - ReserveInventory_call:
+          try:
+            call: http.post
+            args:
+              url: https://REGION-PROJECT.cloudfunctions.net/reserve_inventory
+              body: ${state}
+              auth:
+                type: OIDC
+            result: state_r
+          except:
+            as: e
+            steps:
+            - ReserveInventory_catch:
+                switch:
+                - condition: ${true}
+                  assign:
+                  - state["error"]:
+                      Error: ${default(map.get(e, ["body", "error"]), "States.TaskFailed")}
+                      Cause: ${json.encode_to_string(e)}
+                  next: PaymentFailed
+            - ReserveInventory_reraise:
+                raise: ${e}
+      - ReserveInventory_result:
+          assign:
+          - state["reservation"]: ${state_r.body}
+      next: ChargePayment
+  - ChargePayment:
+      steps:
+      - ChargePayment_call:
+          try:
+            call: http.post
+            args:
+              url: https://REGION-PROJECT.cloudfunctions.net/charge_payment
+              body: ${state}
+              auth:
+                type: OIDC
+            result: state_r
+          retry:
+            predicate: ${polyfn_retry_1}
+            max_retries: 3
+            backoff:
+              initial_delay: 1
+              max_delay: 3600
+              multiplier: 2
+          except:
+            as: e
+            steps:
+            - ChargePayment_catch:
+                switch:
+                - condition: ${true}
+                  assign:
+                  - state["error"]:
+                      Error: ${default(map.get(e, ["body", "error"]), "States.TaskFailed")}
+                      Cause: ${json.encode_to_string(e)}
+                  next: ReleaseInventory
+            - ChargePayment_reraise:
+                raise: ${e}
+      - ChargePayment_result:
+          assign:
+          - state["payment"]: ${state_r.body}
+      next: ShipOrder
+  - ReleaseInventory:
+      steps:
+      - ReleaseInventory_call:
+          call: http.post
+          args:
+            url: https://REGION-PROJECT.cloudfunctions.net/release_inventory
+            body: ${state}
+            auth:
+              type: OIDC
+          result: state_r
+      - ReleaseInventory_result:
+          assign:
+          - state["release"]: ${state_r.body}
+      next: PaymentFailed
+  - PaymentFailed:
+      steps:
+      - PaymentFailed_raise:
+          raise:
+            message: The payment did not go through
+            error: PaymentFailed
+            tags:
+            - PaymentFailed
+  - ShipOrder:
+      steps:
+      - ShipOrder_call:
+          call: http.post
+          args:
+            url: https://REGION-PROJECT.cloudfunctions.net/ship_order
+            body: ${state}
+            auth:
+              type: OIDC
+          result: state_r
+      - ShipOrder_result:
+          assign:
+          - state["shipment"]: ${state_r.body}
+      next: NotifyCustomer
+  - NotifyCustomer:
+      steps:
+      - NotifyCustomer_call:
+          call: http.post
+          args:
+            url: https://REGION-PROJECT.cloudfunctions.net/notify_customer
+            body: ${state}
+            auth:
+              type: OIDC
+          result: state_r
+      - NotifyCustomer_result:
+          assign:
+          - state["notification"]: ${state_r.body}
+      next: OrderComplete
+  - OrderComplete:
+      steps:
+      - OrderComplete_noop:
+          assign:
+          - state_r: null
+      - OrderComplete_end:
+          return: ${state}
+  - OutOfStock:
+      steps:
+      - OutOfStock_raise:
+          raise:
+            message: An item is out of stock
+            error: OutOfStock
+            tags:
+            - OutOfStock
+polyfn_retry_1:
+  params:
+  - e
+  steps:
+  - check:
+      return: ${("PaymentGatewayTimeout" in default(map.get(e, "tags"), []) or map.get(e, ["body", "error"]) == "PaymentGatewayTimeout")}
+POLYFN_EOF
+gcloud workflows deploy orderflow --source=workflow-orderflow.yaml --location=REGION --service-account=polyfn-wf-orderflow@PROJECT.iam.gserviceaccount.com --project=PROJECT

@@ -285,6 +285,146 @@ resource "google_cloudfunctions2_function" "nightly_report" {
   }
 }
 
+resource "google_cloudfunctions2_function" "validate_order" {
+  name = "validate_order"
+  location = var.region
+  build_config {
+    runtime = "python311"
+    entry_point = "validate_order"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.seed_source.name
+        object = google_storage_bucket_object.seed_source.name
+      }
+    }
+  }
+  service_config {
+    environment_variables = {
+      "POLYFN_STORE_BACKEND" = "firestore"
+    }
+  }
+}
+
+resource "google_cloudfunctions2_function" "check_inventory" {
+  name = "check_inventory"
+  location = var.region
+  build_config {
+    runtime = "python311"
+    entry_point = "check_inventory"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.seed_source.name
+        object = google_storage_bucket_object.seed_source.name
+      }
+    }
+  }
+  service_config {
+    environment_variables = {
+      "POLYFN_STORE_BACKEND" = "firestore"
+    }
+  }
+}
+
+resource "google_cloudfunctions2_function" "reserve_inventory" {
+  name = "reserve_inventory"
+  location = var.region
+  build_config {
+    runtime = "python311"
+    entry_point = "reserve_inventory"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.seed_source.name
+        object = google_storage_bucket_object.seed_source.name
+      }
+    }
+  }
+  service_config {
+    environment_variables = {
+      "POLYFN_STORE_BACKEND" = "firestore"
+    }
+  }
+}
+
+resource "google_cloudfunctions2_function" "release_inventory" {
+  name = "release_inventory"
+  location = var.region
+  build_config {
+    runtime = "python311"
+    entry_point = "release_inventory"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.seed_source.name
+        object = google_storage_bucket_object.seed_source.name
+      }
+    }
+  }
+  service_config {
+    environment_variables = {
+      "POLYFN_STORE_BACKEND" = "firestore"
+    }
+  }
+}
+
+resource "google_cloudfunctions2_function" "charge_payment" {
+  name = "charge_payment"
+  location = var.region
+  build_config {
+    runtime = "python311"
+    entry_point = "charge_payment"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.seed_source.name
+        object = google_storage_bucket_object.seed_source.name
+      }
+    }
+  }
+  service_config {
+    environment_variables = {
+      "POLYFN_STORE_BACKEND" = "firestore"
+    }
+  }
+}
+
+resource "google_cloudfunctions2_function" "ship_order" {
+  name = "ship_order"
+  location = var.region
+  build_config {
+    runtime = "python311"
+    entry_point = "ship_order"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.seed_source.name
+        object = google_storage_bucket_object.seed_source.name
+      }
+    }
+  }
+  service_config {
+    environment_variables = {
+      "POLYFN_STORE_BACKEND" = "firestore"
+    }
+  }
+}
+
+resource "google_cloudfunctions2_function" "notify_customer" {
+  name = "notify_customer"
+  location = var.region
+  build_config {
+    runtime = "python311"
+    entry_point = "notify_customer"
+    source {
+      storage_source {
+        bucket = google_storage_bucket.seed_source.name
+        object = google_storage_bucket_object.seed_source.name
+      }
+    }
+  }
+  service_config {
+    environment_variables = {
+      "POLYFN_STORE_BACKEND" = "firestore"
+    }
+  }
+}
+
 resource "google_cloud_run_service_iam_member" "create_user_public" {
   location = google_cloudfunctions2_function.create_user.location
   service = google_cloudfunctions2_function.create_user.name
@@ -324,4 +464,243 @@ resource "google_cloud_scheduler_job" "nightly_report" {
     topic_name = google_pubsub_topic.nightly_report.id
     data = base64encode("{}")
   }
+}
+
+resource "google_service_account" "orderflow_workflow" {
+  account_id = "polyfn-wf-orderflow"
+  display_name = "polyfn workflow orderflow"
+}
+
+resource "google_cloud_run_service_iam_member" "orderflow_workflow_validate_order" {
+  location = google_cloudfunctions2_function.validate_order.location
+  service = google_cloudfunctions2_function.validate_order.name
+  role = "roles/run.invoker"
+  member = "serviceAccount:${google_service_account.orderflow_workflow.email}"
+}
+
+resource "google_cloud_run_service_iam_member" "orderflow_workflow_check_inventory" {
+  location = google_cloudfunctions2_function.check_inventory.location
+  service = google_cloudfunctions2_function.check_inventory.name
+  role = "roles/run.invoker"
+  member = "serviceAccount:${google_service_account.orderflow_workflow.email}"
+}
+
+resource "google_cloud_run_service_iam_member" "orderflow_workflow_reserve_inventory" {
+  location = google_cloudfunctions2_function.reserve_inventory.location
+  service = google_cloudfunctions2_function.reserve_inventory.name
+  role = "roles/run.invoker"
+  member = "serviceAccount:${google_service_account.orderflow_workflow.email}"
+}
+
+resource "google_cloud_run_service_iam_member" "orderflow_workflow_charge_payment" {
+  location = google_cloudfunctions2_function.charge_payment.location
+  service = google_cloudfunctions2_function.charge_payment.name
+  role = "roles/run.invoker"
+  member = "serviceAccount:${google_service_account.orderflow_workflow.email}"
+}
+
+resource "google_cloud_run_service_iam_member" "orderflow_workflow_release_inventory" {
+  location = google_cloudfunctions2_function.release_inventory.location
+  service = google_cloudfunctions2_function.release_inventory.name
+  role = "roles/run.invoker"
+  member = "serviceAccount:${google_service_account.orderflow_workflow.email}"
+}
+
+resource "google_cloud_run_service_iam_member" "orderflow_workflow_ship_order" {
+  location = google_cloudfunctions2_function.ship_order.location
+  service = google_cloudfunctions2_function.ship_order.name
+  role = "roles/run.invoker"
+  member = "serviceAccount:${google_service_account.orderflow_workflow.email}"
+}
+
+resource "google_cloud_run_service_iam_member" "orderflow_workflow_notify_customer" {
+  location = google_cloudfunctions2_function.notify_customer.location
+  service = google_cloudfunctions2_function.notify_customer.name
+  role = "roles/run.invoker"
+  member = "serviceAccount:${google_service_account.orderflow_workflow.email}"
+}
+
+resource "google_workflows_workflow" "orderflow" {
+  name = "orderflow"
+  region = var.region
+  description = "polyfn workflow orderflow"
+  service_account = google_service_account.orderflow_workflow.email
+  source_contents = <<EOT
+main:
+  params:
+  - input
+  steps:
+  - polyfn_init:
+      assign:
+      - state: $${input}
+      - state_r: null
+  - ValidateOrder:
+      steps:
+      - ValidateOrder_call:
+          call: http.post
+          args:
+            url: '${google_cloudfunctions2_function.validate_order.url}'
+            body: $${state}
+            auth:
+              type: OIDC
+          result: state_r
+      - ValidateOrder_result:
+          assign:
+          - state: $${state_r.body}
+      next: CheckInventory
+  - CheckInventory:
+      steps:
+      - CheckInventory_call:
+          call: http.post
+          args:
+            url: '${google_cloudfunctions2_function.check_inventory.url}'
+            body: $${state}
+            auth:
+              type: OIDC
+          result: state_r
+      - CheckInventory_result:
+          assign:
+          - state["inventory"]: $${state_r.body}
+      next: InStock_
+  - InStock_:
+      switch:
+      - condition: $${(state["inventory"]["inStock"] == true)}
+        next: ReserveInventory
+      - condition: true
+        next: OutOfStock
+  - ReserveInventory:
+      steps:
+      - ReserveInventory_call:
+          try:
+            call: http.post
+            args:
+              url: '${google_cloudfunctions2_function.reserve_inventory.url}'
+              body: $${state}
+              auth:
+                type: OIDC
+            result: state_r
+          except:
+            as: e
+            steps:
+            - ReserveInventory_catch:
+                switch:
+                - condition: $${true}
+                  assign:
+                  - state["error"]:
+                      Error: $${default(map.get(e, ["body", "error"]), "States.TaskFailed")}
+                      Cause: $${json.encode_to_string(e)}
+                  next: PaymentFailed
+            - ReserveInventory_reraise:
+                raise: $${e}
+      - ReserveInventory_result:
+          assign:
+          - state["reservation"]: $${state_r.body}
+      next: ChargePayment
+  - ChargePayment:
+      steps:
+      - ChargePayment_call:
+          try:
+            call: http.post
+            args:
+              url: '${google_cloudfunctions2_function.charge_payment.url}'
+              body: $${state}
+              auth:
+                type: OIDC
+            result: state_r
+          retry:
+            predicate: $${polyfn_retry_1}
+            max_retries: 3
+            backoff:
+              initial_delay: 1
+              max_delay: 3600
+              multiplier: 2
+          except:
+            as: e
+            steps:
+            - ChargePayment_catch:
+                switch:
+                - condition: $${true}
+                  assign:
+                  - state["error"]:
+                      Error: $${default(map.get(e, ["body", "error"]), "States.TaskFailed")}
+                      Cause: $${json.encode_to_string(e)}
+                  next: ReleaseInventory
+            - ChargePayment_reraise:
+                raise: $${e}
+      - ChargePayment_result:
+          assign:
+          - state["payment"]: $${state_r.body}
+      next: ShipOrder
+  - ReleaseInventory:
+      steps:
+      - ReleaseInventory_call:
+          call: http.post
+          args:
+            url: '${google_cloudfunctions2_function.release_inventory.url}'
+            body: $${state}
+            auth:
+              type: OIDC
+          result: state_r
+      - ReleaseInventory_result:
+          assign:
+          - state["release"]: $${state_r.body}
+      next: PaymentFailed
+  - PaymentFailed:
+      steps:
+      - PaymentFailed_raise:
+          raise:
+            message: The payment did not go through
+            error: PaymentFailed
+            tags:
+            - PaymentFailed
+  - ShipOrder:
+      steps:
+      - ShipOrder_call:
+          call: http.post
+          args:
+            url: '${google_cloudfunctions2_function.ship_order.url}'
+            body: $${state}
+            auth:
+              type: OIDC
+          result: state_r
+      - ShipOrder_result:
+          assign:
+          - state["shipment"]: $${state_r.body}
+      next: NotifyCustomer
+  - NotifyCustomer:
+      steps:
+      - NotifyCustomer_call:
+          call: http.post
+          args:
+            url: '${google_cloudfunctions2_function.notify_customer.url}'
+            body: $${state}
+            auth:
+              type: OIDC
+          result: state_r
+      - NotifyCustomer_result:
+          assign:
+          - state["notification"]: $${state_r.body}
+      next: OrderComplete
+  - OrderComplete:
+      steps:
+      - OrderComplete_noop:
+          assign:
+          - state_r: null
+      - OrderComplete_end:
+          return: $${state}
+  - OutOfStock:
+      steps:
+      - OutOfStock_raise:
+          raise:
+            message: An item is out of stock
+            error: OutOfStock
+            tags:
+            - OutOfStock
+polyfn_retry_1:
+  params:
+  - e
+  steps:
+  - check:
+      return: $${("PaymentGatewayTimeout" in default(map.get(e, "tags"), []) or map.get(e, ["body", "error"]) == "PaymentGatewayTimeout")}
+EOT
 }

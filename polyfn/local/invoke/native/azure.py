@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from polyfn.app import App
-from polyfn.cli.errors import CliError
-from polyfn.cli.native.azure_typed import host_json
 from polyfn.errors import PolyfnError
 from polyfn.events import NeutralEvent
+from polyfn.local.invoke import InvokeError
+from polyfn.local.invoke.native.azure_typed import host_json
 
 # The command line's kind → the Azure sources (--source) that deliver it, default first.
 SOURCES: dict[str, tuple[str, ...]] = {
@@ -46,7 +46,7 @@ def import_adapter() -> Any:
     try:
         import polyfn.adapters.azure as azure
     except ImportError as e:
-        raise CliError(
+        raise InvokeError(
             f"the Azure adapter needs azure-functions ({e}): pip install 'polyfn[azure]'"
         ) from None
     return azure
@@ -70,7 +70,7 @@ def render(
     if source is None:
         source = "eventgrid" if kind == "storage" and batch[0].kind != "created" else allowed[0]  # type: ignore[attr-defined]
     if source not in allowed:
-        raise CliError(
+        raise InvokeError(
             f"--source {source!r}: Azure delivers {kind} events through {', '.join(allowed)}"
         )
     app, options = _one_function_app(kind, source, batch)
@@ -80,7 +80,7 @@ def render(
     if is_many(binding):
         payload: Any = batch
     elif len(batch) > 1:
-        raise CliError(
+        raise InvokeError(
             f"Azure's {binding['type']} delivers one {kind} event per invocation; give one"
         )
     else:
@@ -88,7 +88,7 @@ def render(
     try:
         inv = worker.render(_NAME, payload)
     except (PolyfnError, ValueError) as e:
-        raise CliError(f"Azure {binding['type']}: {e}") from None
+        raise InvokeError(f"Azure {binding['type']}: {e}") from None
     return host_json(inv, binding)
 
 
@@ -119,7 +119,7 @@ def _one_function_app(kind: str, source: str, batch: list[Any]) -> tuple[App, An
         elif kind == "storage":
             events = ["created"] if source == "blob" else sorted({first.kind, "deleted"})
             if source == "blob" and first.kind != "created":
-                raise CliError(
+                raise InvokeError(
                     f"a blob trigger fires on created blobs only, not {first.kind!r}: "
                     "use --source eventgrid"
                 )
@@ -133,7 +133,7 @@ def _one_function_app(kind: str, source: str, batch: list[Any]) -> tuple[App, An
         else:
             declare = app.event(source=first.source, type=first.type, name=_NAME)
     except PolyfnError as e:
-        raise CliError(f"Azure {source} trigger for this {kind} event: {e}") from None
+        raise InvokeError(f"Azure {source} trigger for this {kind} event: {e}") from None
     declare(_noop)
     return app, AzureOptions(**options)
 
@@ -150,7 +150,7 @@ def _function_app(app: App, options: Any) -> Any:
     try:
         return function_app(app, options, outputs=Outputs(MemoryDriver()))
     except PolyfnError as e:
-        raise CliError(str(e)) from None
+        raise InvokeError(str(e)) from None
 
 
 @contextlib.contextmanager

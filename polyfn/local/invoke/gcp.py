@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from polyfn.cli.console import body_json
-from polyfn.cli.errors import CliError
-from polyfn.cli.runners import Call, Outcome, describe, fail, http_failed
 from polyfn.errors import PolyfnError
+from polyfn.local.invoke import Call, InvokeError, Outcome, body_json, describe, fail, http_failed
 
 _STRUCTURED = "application/cloudevents+json"
 
@@ -21,9 +19,9 @@ def run(call: Call) -> Outcome:
         specs = {s.name: s for s in plan(call.app)}
         target = targets(call.app, outputs=call.outputs)[call.deployed_name]
     except PolyfnError as e:
-        raise CliError(f"the app cannot run on Google Cloud: {e}") from None
+        raise InvokeError(f"the app cannot run on Google Cloud: {e}") from None
     except ImportError as e:
-        raise CliError(
+        raise InvokeError(
             f"the Google Cloud adapter needs {e.name}: pip install 'polyfn[gcp]'"
         ) from None
     spec = specs[call.deployed_name]
@@ -41,7 +39,7 @@ def run(call: Call) -> Outcome:
 
 def _requests(call: Call, spec: Any) -> list[tuple[str, str, dict[str, str], bytes]]:
     """Each request functions-framework would receive, as (method, path, headers, body)."""
-    from polyfn.cli.native import gcp
+    from polyfn.local.invoke.native import gcp
 
     if call.native is not None:
         natives = call.native if isinstance(call.native, list) else [call.native]
@@ -50,10 +48,10 @@ def _requests(call: Call, spec: Any) -> list[tuple[str, str, dict[str, str], byt
     if call.trigger.KIND == "schedule":
         options["via"] = call.source or spec.settings.get("target", "pubsub")
     elif call.source is not None:
-        raise CliError("--source: Google Cloud has one source of these events; leave it out")
+        raise InvokeError("--source: Google Cloud has one source of these events; leave it out")
     mode = call.mode or "binary"
     if mode not in gcp.MODES:
-        raise CliError(f"--mode {mode!r}: one of {', '.join(gcp.MODES)}")
+        raise InvokeError(f"--mode {mode!r}: one of {', '.join(gcp.MODES)}")
     return [
         gcp.parse_request(gcp.request_json(gcp.native_request(e, mode, **options)))
         for e in call.batch
@@ -96,7 +94,7 @@ def _event(target: Any, request: Any, outcome: Outcome) -> Any:
         try:
             event = _cloud_event(req)
         except Exception as e:
-            raise CliError(f"functions-framework would answer 400: {describe(e)}") from None
+            raise InvokeError(f"functions-framework would answer 400: {describe(e)}") from None
         try:
             target(event)
         except Exception as e:  # answered 500: Eventarc or Pub/Sub redelivers it

@@ -6,9 +6,8 @@ import time
 import uuid
 from typing import Any
 
-from polyfn.cli.errors import CliError
-from polyfn.cli.runners import Call, Outcome, fail, http_failed
 from polyfn.errors import PolyfnError
+from polyfn.local.invoke import Call, InvokeError, Outcome, fail, http_failed
 
 # The event source a trigger's events come from by default, where not the kind's usual
 # one: an ordered stream is Kinesis.
@@ -42,7 +41,7 @@ class LambdaContext:
 def run(call: Call) -> Outcome:
     from polyfn.adapters.aws import handler
     from polyfn.adapters.aws.translate import source_of
-    from polyfn.cli.native import aws
+    from polyfn.local.invoke.native import aws
 
     if call.native is not None:
         event = call.native
@@ -51,7 +50,7 @@ def run(call: Call) -> Outcome:
     try:
         source = source_of(event)
     except PolyfnError as e:
-        raise CliError(f"not a Lambda event: {e}") from None
+        raise InvokeError(f"not a Lambda event: {e}") from None
     outcome = Outcome(f"aws {source}")
     lambda_handler = handler(call.app, call.function.name, outputs=call.outputs)
     try:

@@ -21,10 +21,10 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-from polyfn.cli.errors import CliError
 from polyfn.errors import PolyfnError
 from polyfn.events import NeutralEvent
 from polyfn.events._base import json_bytes
+from polyfn.local.invoke import InvokeError
 
 MODES = ("binary", "structured", "legacy", "push")
 # How a schedule reaches its function (--source): the job publishes to Pub/Sub (default),
@@ -42,16 +42,16 @@ def render(
     if isinstance(events, list):
         return [render(kind, e, mode, source) for e in events]
     if mode not in MODES:
-        raise CliError(f"--mode {mode!r}: one of {', '.join(MODES)}")
+        raise InvokeError(f"--mode {mode!r}: one of {', '.join(MODES)}")
     options: dict[str, Any] = {}
     if kind == "schedule":
         if source is not None and source not in SCHEDULE_SOURCES:
-            raise CliError(
+            raise InvokeError(
                 f"--source {source!r}: schedules arrive by {', '.join(SCHEDULE_SOURCES)}"
             )
         options["via"] = source
     elif source is not None:
-        raise CliError(f"--source: Google Cloud has one source of {kind} events; leave it out")
+        raise InvokeError(f"--source: Google Cloud has one source of {kind} events; leave it out")
     return request_json(native_request(events, mode, **options))
 
 
@@ -62,7 +62,7 @@ def native_request(event: NeutralEvent, mode: str, **options: Any) -> Any:
     try:
         return to_native(event, mode, **options)
     except (PolyfnError, ValueError) as e:
-        raise CliError(
+        raise InvokeError(
             f"Google Cloud {mode} delivery of this {kind_name(event)} event: {e}"
         ) from None
 
@@ -122,7 +122,7 @@ def _body_json(body: bytes, headers: dict[str, str]) -> dict[str, Any]:
 def parse_request(obj: Any) -> tuple[str, str, dict[str, str], bytes]:
     """(method, path with query, headers, body) of the JSON ``request_json`` prints."""
     if not isinstance(obj, dict) or "headers" not in obj:
-        raise CliError(
+        raise InvokeError(
             'a Google Cloud native event is {"method", "path", "query_string", "headers", '
             '"body" or "body_base64"}, as `polyfn events render --as gcp` prints it'
         )
@@ -131,7 +131,7 @@ def parse_request(obj: Any) -> tuple[str, str, dict[str, str], bytes]:
         try:
             body = base64.b64decode(obj["body_base64"], validate=True)
         except (binascii.Error, TypeError, ValueError):
-            raise CliError("body_base64: not base64") from None
+            raise InvokeError("body_base64: not base64") from None
     else:
         value = obj.get("body", "")
         body = json_bytes(value) if _is_json(headers) else str(value).encode("utf-8")
@@ -140,5 +140,5 @@ def parse_request(obj: Any) -> tuple[str, str, dict[str, str], bytes]:
     if "?" not in path and query:
         path = f"{path}?{query}"
     if not urlsplit(path).path.startswith("/"):
-        raise CliError(f"path: {path!r} must start with /")
+        raise InvokeError(f"path: {path!r} must start with /")
     return str(obj.get("method") or "POST").upper(), path, headers, body

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from polyfn.cli.console import body_json
-from polyfn.cli.errors import CliError
-from polyfn.cli.runners import Call, Outcome, fail, http_failed
 from polyfn.errors import PolyfnError
+from polyfn.local.invoke import Call, InvokeError, Outcome, body_json, fail, http_failed
 
 
 def run(call: Call) -> Outcome:
-    from polyfn.cli.native import azure
-    from polyfn.cli.native.azure_typed import host_invocation
+    from polyfn.local.invoke.native import azure
+    from polyfn.local.invoke.native.azure_typed import host_invocation
 
     adapter = azure.import_adapter()
     from polyfn.adapters.azure.worker import Worker
@@ -24,7 +22,7 @@ def run(call: Call) -> Outcome:
             fa = adapter.function_app(call.app, outputs=call.outputs)
             worker = Worker(fa, deliver=call.driver)
     except PolyfnError as e:
-        raise CliError(f"the app cannot run on Azure: {e}") from None
+        raise InvokeError(f"the app cannot run on Azure: {e}") from None
     name = call.deployed_name
     binding = worker.function(name).trigger
     if call.native is not None:

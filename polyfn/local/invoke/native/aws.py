@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from polyfn.cli.errors import CliError
 from polyfn.errors import PolyfnError
 from polyfn.events import NeutralEvent
+from polyfn.local.invoke import InvokeError
 
 # Sources whose event carries ``Records``: a batch of neutral events is one Lambda event.
 RECORD_SOURCES = ("sqs", "kinesis", "sns", "s3", "dynamodb")
@@ -31,15 +31,15 @@ def render(events: NeutralEvent | list[NeutralEvent], source: str | None = None)
     allowed = sources_for(kind)
     source = source or allowed[0]
     if source not in allowed:
-        raise CliError(
+        raise InvokeError(
             f"--source {source!r}: AWS delivers {_name(kind)} events from {', '.join(allowed)}"
         )
     if source not in RECORD_SOURCES and len(batch) > 1:
-        raise CliError(f"AWS {source} delivers one event per invocation; give one, not a list")
+        raise InvokeError(f"AWS {source} delivers one event per invocation; give one, not a list")
     try:
         return to_native(batch if source in RECORD_SOURCES else batch[0], source=source)
     except (PolyfnError, ValueError) as e:
-        raise CliError(f"AWS {source}: {e}") from None
+        raise InvokeError(f"AWS {source}: {e}") from None
 
 
 def _name(kind: str) -> str:

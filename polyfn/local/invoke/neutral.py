@@ -6,18 +6,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from polyfn.cli.console import body_json
-from polyfn.cli.errors import CliError
-from polyfn.cli.runners import Call, Outcome, describe, fail, http_failed
 from polyfn.context import Context
 from polyfn.dispatch import BY_GROUP, IN_ORDER, UNORDERED, run_batch, run_event, run_http
+from polyfn.local.invoke import Call, InvokeError, Outcome, body_json, describe, fail, http_failed
 from polyfn.routing import match_route
 from polyfn.triggers import HttpTrigger, QueueTrigger, ScheduleTrigger, TopicTrigger
 
 
 def run(call: Call) -> Outcome:
     if call.native is not None or call.source is not None or call.mode is not None:
-        raise CliError("--native, --source and --mode need --as aws, azure or gcp")
+        raise InvokeError("--native, --source and --mode need --as aws, azure or gcp")
     fn, trigger = call.function, call.trigger
     ctx = Context(fn.name, str(uuid.uuid4()), "local", outputs=call.outputs)
     outcome = Outcome(f"local {trigger.KIND}")
@@ -36,7 +34,7 @@ def run(call: Call) -> Outcome:
 def _http(call: Call, trigger: HttpTrigger, request: Any, ctx: Context, outcome: Outcome) -> Any:
     params = match_route(trigger.route, request.path)
     if params is None:
-        raise CliError(f"path {request.path!r} does not match the route {trigger.route!r}")
+        raise InvokeError(f"path {request.path!r} does not match the route {trigger.route!r}")
     request.route, request.path_params = trigger.route, params
     response = run_http(call.function, request, ctx)
     problem = http_failed(response.status)

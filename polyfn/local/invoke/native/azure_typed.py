@@ -14,7 +14,7 @@ import base64
 import binascii
 from typing import Any
 
-from polyfn.cli.errors import CliError
+from polyfn.local.invoke import InvokeError
 
 
 def host_json(inv: Any, binding: dict[str, Any]) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def typed_data(datum: Any) -> dict[str, Any]:
         elif field == "sint64":
             items = [str(i) for i in items]
         return {_camel(kind): {field: items}}
-    raise CliError(f"cannot show a host value of type {kind!r} as JSON")
+    raise InvokeError(f"cannot show a host value of type {kind!r} as JSON")
 
 
 def _rpc_http(value: dict[str, Any]) -> dict[str, Any]:
@@ -74,10 +74,10 @@ def host_invocation(obj: Any) -> Any:
     from polyfn.adapters.azure.host import HostInvocation
 
     if not isinstance(obj, dict) or "data" not in obj:
-        raise CliError('an Azure native event is {"data": TypedData, "triggerMetadata": {...}}')
+        raise InvokeError('an Azure native event is {"data": TypedData, "triggerMetadata": {...}}')
     meta = obj.get("triggerMetadata") or {}
     if not isinstance(meta, dict):
-        raise CliError("triggerMetadata: expected an object of TypedData")
+        raise InvokeError("triggerMetadata: expected an object of TypedData")
     return HostInvocation(
         datum(obj["data"], "data"),
         {k: datum(v, f"triggerMetadata.{k}") for k, v in meta.items()},
@@ -89,7 +89,9 @@ def datum(obj: Any, where: str) -> Any:
     from azure.functions.meta import Datum
 
     if not isinstance(obj, dict) or len(obj) != 1:
-        raise CliError(f"{where}: a TypedData is an object with one field, e.g. {{'string': 'x'}}")
+        raise InvokeError(
+            f"{where}: a TypedData is an object with one field, e.g. {{'string': 'x'}}"
+        )
     ((kind, value),) = obj.items()
     try:
         if kind in ("string", "json"):
@@ -105,8 +107,8 @@ def datum(obj: Any, where: str) -> Any:
         if kind.startswith("collection"):
             return _collection(kind, value)
     except (binascii.Error, TypeError, ValueError, AttributeError) as e:
-        raise CliError(f"{where}.{kind}: {e}") from None
-    raise CliError(f"{where}: unknown TypedData field {kind!r}")
+        raise InvokeError(f"{where}.{kind}: {e}") from None
+    raise InvokeError(f"{where}: unknown TypedData field {kind!r}")
 
 
 def _http_value(value: dict[str, Any], where: str) -> dict[str, Any]:
