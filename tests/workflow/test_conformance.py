@@ -8,6 +8,7 @@ runner's Step Functions client is replaced by an in-process one on top of
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import types
 import uuid
@@ -97,11 +98,15 @@ class LocalStepFunctions:
 def _load_runner():
     script = CORPUS / "run_conformance.py"
     if not script.is_file():
-        pytest.fail(
+        reason = (
             f"Step Functions conformance corpus not found at {CORPUS}: "
-            "clone the shared folder beside the repository",
-            pytrace=False,
+            "clone the shared folder beside the repository"
         )
+        # CI lays shared/ out beside the clone and says so: there a missing corpus fails.
+        # A user's fresh clone has no shared/: the test is skipped, saying why.
+        if os.environ.get("POLYFN_CONFORMANCE_REQUIRED"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
     pytest.importorskip(
         "boto3", reason="the conformance runner imports boto3 (pip install -e '.[dev]')"
     )
