@@ -58,7 +58,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import threading
 import typing
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -72,6 +71,7 @@ from polyfn.events._base import json_bytes
 from polyfn.events.cloudevent import CloudEvent
 from polyfn.outputs import user_attributes
 
+from .attributes import QueueAttributes
 from .options import AzureOptions, resolve
 
 log = logging.getLogger("polyfn.adapters.azure.outputs")
@@ -125,7 +125,15 @@ class OutputBindings:
     """The output bindings of one polyfn function (shared by its Azure functions) and the
     lookups its per-invocation drivers route by."""
 
-    __slots__ = ("_lock", "_warned", "bindings", "buses", "function", "options", "queues", "topics")
+    __slots__ = (
+        "bindings",
+        "buses",
+        "function",
+        "options",
+        "queues",
+        "storage_attributes",
+        "topics",
+    )
 
     def __init__(
         self, fn: Function, options: AzureOptions, fifo_queues: Iterable[str] = ()
@@ -136,8 +144,10 @@ class OutputBindings:
         self.queues: dict[str, OutputBinding] = {}
         self.topics: dict[str, OutputBinding] = {}
         self.buses: dict[str, OutputBinding] = {}
-        self._warned: set[str] = set()
-        self._lock = threading.Lock()
+        self.storage_attributes = QueueAttributes(
+            options.queue_attributes, " (output binding)", "AzureOptions(queue_attributes='error')"
+        )
+        """Checks what a Queue Storage binding is sent: it carries bodies only."""
         declared = fn.outputs
         fifo = set(fifo_queues)
         for queue in declared.queues:
@@ -216,25 +226,6 @@ class OutputBindings:
     def annotations(self) -> dict[str, Any]:
         """Each binding's parameter and the annotation the worker checks it against."""
         return {b.arg: b.annotation for b in self.bindings}
-
-    def storage_attributes(self, queue: str, attributes: dict[str, str]) -> None:
-        """Queue Storage messages have no attributes: warn once per queue, or refuse."""
-        reason = f"Queue Storage messages have no attributes; {sorted(attributes)} cannot be sent"
-        if self.options.queue_attributes == "error":
-            from .outputs import AzureOutputError
-
-            raise AzureOutputError("storage queue", queue, reason)
-        with self._lock:  # once per queue: a warning per message would be noise
-            first = queue not in self._warned
-            self._warned.add(queue)
-        if first:
-            log.warning(
-                "azure storage queue %r (output binding): %s and were dropped "
-                "(AzureOptions(queue_attributes='error') refuses such messages; Service Bus "
-                "queues keep them)",
-                queue,
-                reason,
-            )
 
 
 def _text(body: bytes) -> str | None:

@@ -26,6 +26,7 @@ from polyfn.errors import PolyfnError
 from polyfn.events.cloudevent import CloudEvent
 from polyfn.outputs import user_attributes
 
+from .attributes import QueueAttributes
 from .options import AzureOptions, resolve
 
 if TYPE_CHECKING:
@@ -97,7 +98,9 @@ class AzureDriver:
         self._credential = credential
         self._queues: dict[str, Any] = {}
         self._senders: dict[tuple[str, str], tuple[Any, threading.Lock]] = {}
-        self._warned: set[str] = set()
+        self._queue_attributes = QueueAttributes(
+            queue_attributes, "", "AzureDriver(queue_attributes='error')"
+        )
         self._lock = threading.RLock()
 
     # -- clients ----------------------------------------------------------------------------
@@ -348,22 +351,6 @@ class AzureDriver:
                 service, queue, f"queue does not exist ({e.error_code})"
             ) from e
         return msg.id
-
-    def _queue_attributes(self, queue: str, attributes: dict[str, str]) -> None:
-        reason = f"Queue Storage messages have no attributes; {sorted(attributes)} cannot be sent"
-        if self._queue_attributes_policy == "error":
-            raise AzureOutputError("storage queue", queue, reason)
-        with self._lock:  # once per queue: a warning per message would be noise
-            first = queue not in self._warned
-            self._warned.add(queue)
-        if first:
-            log.warning(
-                "azure storage queue %r: %s and were dropped (AzureDriver("
-                "queue_attributes='error') refuses such messages; Service Bus queues keep "
-                "them)",
-                queue,
-                reason,
-            )
 
     def _queue_content(self, queue: str, body: bytes) -> str:
         if self.options.queue_message_encoding == "base64":

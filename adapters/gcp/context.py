@@ -23,8 +23,10 @@ import time
 from typing import Any
 
 from polyfn.context import Context, TraceContext
-from polyfn.observe.trace import cloud_trace_to_w3c
+from polyfn.observe.trace import cloud_trace_to_w3c, from_attributes, from_headers
 from polyfn.outputs import Outputs
+
+__all__ = ["cloud_trace_to_w3c", "event_context", "http_context", "trace_of"]
 
 TRACE_HEADER = "X-Cloud-Trace-Context"
 EXECUTION_HEADER = "Function-Execution-Id"
@@ -32,16 +34,9 @@ _CURRENT: Any = object()  # event_context(headers=...) not given: look the reque
 
 
 def trace_of(headers: Any, attrs: Any = None) -> TraceContext | None:
-    """The trace of a request's headers or a CloudEvent's attributes."""
-    for source in (attrs, headers):
-        if source is None:
-            continue
-        parent = source.get("traceparent")
-        if parent:
-            parsed = TraceContext.parse(parent, source.get("tracestate") or None)
-            if parsed is not None:
-                return parsed
-    return None if headers is None else cloud_trace_to_w3c(headers.get(TRACE_HEADER))
+    """The trace of a CloudEvent's attributes, else of the request's headers
+    (``traceparent``, then ``X-Cloud-Trace-Context``: polyfn.observe.trace)."""
+    return from_attributes(attrs) or from_headers(headers)
 
 
 _flask: Any = None  # (has_request_context, request) once flask is imported

@@ -378,12 +378,9 @@ class JsonLogView(LogView):
 
     def _line(self, fields: dict[str, Any]) -> None:
         import json
+        from datetime import UTC, datetime
 
-        now = time.time()
-        stamp = (
-            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
-            + f".{int(now % 1 * 1000):03d}+00:00"
-        )
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")  # as JsonFormatter's
         line = {"time": stamp, "level": "INFO", "logger": "polyfn.dev", **fields}
         self._write(json.dumps(line, default=str))
 

@@ -153,9 +153,17 @@ class Outputs:
 
     def emit(self, event: CloudEvent, *, bus: str | None = None) -> str:
         """Put an event on an event bus (EventBridge, Event Grid, Eventarc)."""
-        if self.ctx is not None and "traceparent" not in event.extensions:
-            # The CloudEvents distributed tracing extension carries the trace.
-            event.extensions.update(self._stamp({}))
+        extensions = event.extensions
+        if self.ctx is not None and "traceparent" not in extensions:
+            # The CloudEvents distributed tracing extension carries the trace, on a copy:
+            # the caller's event stays as it was (and a received event's view is read-only).
+            event = CloudEvent(
+                **event.values(),
+                provider=event.provider,
+                event_source=event.event_source,
+                extensions={**extensions, **self._stamp({})},
+                native=event.native,
+            )
         return self.driver.emit(event, bus)
 
     def get(self, bucket: str, key: str) -> bytes:
